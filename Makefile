@@ -1,0 +1,140 @@
+# Gatekeeper: build, test and demo.
+#
+#   make            build every module into build/mod_gk_<name>.so
+#   make test       unit tests, fuzz corpus replay, integration tests (pytest)
+#   make demo       start a local gateway on 127.0.0.1 with a walk-through
+#   make install    install through apxs plus Debian .load/.conf files
+#   make bench      side-by-side throughput and instruction counts (bench/)
+#
+# A module is any directory mod_gk_<name>/ holding mod_gk_<name>.c; adding a
+# module is adding its directory.  Every .c file in it is linked into the
+# module together with build/libgkcommon.a.
+
+APXS     ?= apxs
+PYTHON   ?= /usr/bin/python3
+BUILD    ?= build
+CC       ?= cc
+
+# Debian packages the build, the tests and the demo need.
+DEB_PKGS := apache2 apache2-dev libssl-dev libjansson-dev libjwt-dev \
+            libmemcached-dev memcached check pkg-config curl \
+            python3-pytest python3-requests python3-jwt python3-cryptography
+
+HAVE_APXS := $(shell command -v $(APXS) 2>/dev/null)
+ifneq ($(HAVE_APXS),)
+AP_INCLUDE    := $(shell $(APXS) -q INCLUDEDIR)
+APR_INCLUDE   := $(shell $(APXS) -q APR_INCLUDEDIR)
+APU_INCLUDE   := $(shell $(APXS) -q APU_INCLUDEDIR)
+AP_CPPFLAGS   := $(shell $(APXS) -q EXTRA_CPPFLAGS)
+AP_LIBEXECDIR := $(shell $(APXS) -q LIBEXECDIR)
+AP_SYSCONFDIR := $(shell $(APXS) -q SYSCONFDIR)
+endif
+
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wformat=2 -Wvla -Wno-unused-parameter
+ifeq ($(CI),true)
+WARN     += -Werror
+endif
+OPT      ?= -O2 -g
+CFLAGS_COMMON := $(OPT) -pipe -fPIC -fstack-protector-strong $(WARN) \
+                 -I$(APR_INCLUDE) -I$(APU_INCLUDE) $(AP_CPPFLAGS) -Icommon
+LIBS     := -ljansson -ljwt -lmemcachedutil -lmemcached -lcrypto -lpthread
+
+MODULES      := $(patsubst %/,%,$(sort $(dir $(wildcard mod_gk_*/mod_gk_*.c))))
+MODULE_SOS   := $(patsubst mod_gk_%,$(BUILD)/mod_gk_%.so,$(MODULES))
+COMMON_SRCS  := $(wildcard common/*.c)
+COMMON_OBJS  := $(patsubst common/%.c,$(BUILD)/common/%.o,$(COMMON_SRCS))
+COMMON_HDRS  := $(wildcard common/*.h)
+UNIT_SRCS    := $(wildcard tests/unit/test_*.c)
+UNIT_BINS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/%,$(FUZZ_SRCS))
+
+.PHONY: all deps test check-unit check-fuzz check-integration demo install \
+        bench clean format fuzz
+all: $(MODULE_SOS)
+
+# Install the Debian packages that are missing (root on Debian/Ubuntu).
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' \
+	        || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:$$missing"; \
+	    if [ "$$(id -u)" != 0 ]; then echo "run as root, or install:$$missing" >&2; exit 1; fi; \
+	    apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+# ---- common/: one static PIC archive with hidden visibility -------------
+$(BUILD)/common/%.o: common/%.c $(COMMON_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) -fvisibility=hidden -c $< -o $@
+
+$(BUILD)/libgkcommon.a: $(COMMON_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+# ---- modules: linked through apxs, exporting only gk_<name>_module ------
+.SECONDEXPANSION:
+$(BUILD)/mod_gk_%.so: $$(wildcard mod_gk_$$*/*.c) $$(wildcard mod_gk_$$*/*.h) $(BUILD)/libgkcommon.a
+	@mkdir -p $(BUILD)/obj/mod_gk_$*
+	cp mod_gk_$*/*.c mod_gk_$*/*.h $(BUILD)/obj/mod_gk_$*/ 2>/dev/null || cp mod_gk_$*/*.c $(BUILD)/obj/mod_gk_$*/
+	cd $(BUILD)/obj/mod_gk_$* && $(APXS) -c -o mod_gk_$*.la \
+	    -Wc,"$(WARN)" -I$(CURDIR)/common -I$(CURDIR)/mod_gk_$* \
+	    -Wl,-export-symbols-regex -Wl,'^gk_$*_module$$' \
+	    $(notdir $(wildcard mod_gk_$*/*.c)) $(CURDIR)/$(BUILD)/libgkcommon.a \
+	    $(LIBS) >build.log 2>&1 || { cat build.log; exit 1; }
+	@grep -E -A3 ': (warning|error):' $(BUILD)/obj/mod_gk_$*/build.log || true
+	cp $(BUILD)/obj/mod_gk_$*/.libs/mod_gk_$*.so $@
+
+# ---- tests ---------------------------------------------------------------
+$(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/gk_test.h $(BUILD)/libgkcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) -Itests/unit $< -o $@ $(BUILD)/libgkcommon.a \
+	    $$(pkg-config --libs check) -lapr-1 -laprutil-1 $(LIBS)
+
+$(BUILD)/tests/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(BUILD)/libgkcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $< tests/fuzz/replay.c -o $@ $(BUILD)/libgkcommon.a \
+	    -lapr-1 -laprutil-1 $(LIBS)
+
+check-unit: $(UNIT_BINS)
+	@fail=0; for t in $(UNIT_BINS); do \
+	    CK_TAP_LOG_FILE_NAME=- $$t || fail=1; done; exit $$fail
+
+check-fuzz: $(FUZZ_BINS)
+	@fail=0; for t in $(FUZZ_BINS); do n=$${t##*/fuzz_}; \
+	    $$t tests/fuzz/corpus/$$n || fail=1; done; exit $$fail
+
+check-integration: all
+	cd tests/integration && $(PYTHON) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+test: deps
+	$(MAKE) --no-print-directory all
+	$(MAKE) --no-print-directory check-unit
+	$(MAKE) --no-print-directory check-fuzz
+	$(MAKE) --no-print-directory check-integration
+
+demo: deps
+	$(MAKE) --no-print-directory all
+	$(PYTHON) docs/demo/demo.py
+
+bench: deps all
+	bench/run
+
+install: all
+	@for m in $(MODULES); do n=$${m#mod_}; \
+	    $(APXS) -i -n $$n $(BUILD)/$$m.so || exit 1; \
+	    if [ -d $(DESTDIR)$(AP_SYSCONFDIR)/mods-available ]; then \
+	        echo "LoadModule $${n}_module $(AP_LIBEXECDIR)/$$m.so" \
+	            > $(DESTDIR)$(AP_SYSCONFDIR)/mods-available/$$n.load; \
+	        if [ -f $$m/$$n.conf ]; then \
+	            install -m 0644 $$m/$$n.conf $(DESTDIR)$(AP_SYSCONFDIR)/mods-available/$$n.conf; fi; \
+	    fi; done
+
+format:
+	clang-format -i common/*.[ch] mod_gk_*/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c
+
+clean:
+	rm -rf $(BUILD)

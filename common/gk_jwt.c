@@ -1,0 +1,410 @@
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <apr_atomic.h>
+
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/rsa.h>
+
+#include "gk_b64url.h"
+#include "gk_jwt.h"
+
+static const char *const status_text[GK_ERR_COUNT] = {
+    [GK_OK] = "token is valid",
+    [GK_ERR_MALFORMED] = "token is malformed",
+    [GK_ERR_TOO_LONG] = "token is too long",
+    [GK_ERR_HEADER] = "token header is invalid",
+    [GK_ERR_PAYLOAD] = "token payload is invalid",
+    [GK_ERR_ALG] = "token algorithm is not accepted",
+    [GK_ERR_CRIT] = "token has unsupported critical header parameters",
+    [GK_ERR_NO_KEY] = "token key is unknown",
+    [GK_ERR_SIGNATURE] = "token signature is invalid",
+    [GK_ERR_CLAIM_TYPE] = "token claims have invalid types",
+    [GK_ERR_EXP_MISSING] = "token has no expiry",
+    [GK_ERR_EXPIRED] = "token has expired",
+    [GK_ERR_NOT_YET_VALID] = "token is not yet valid",
+    [GK_ERR_IAT_FUTURE] = "token was issued in the future",
+    [GK_ERR_ISSUER] = "token issuer is not accepted",
+    [GK_ERR_AUDIENCE] = "token audience is not accepted",
+    [GK_ERR_TYPE] = "token type is not accepted",
+    [GK_ERR_INTERNAL] = "token could not be verified",
+};
+
+const char *gk_status_text(gk_status_e st)
+{
+    return (st >= 0 && st < GK_ERR_COUNT) ? status_text[st]
+                                          : status_text[GK_ERR_INTERNAL];
+}
+
+void gk_verified_ref(gk_verified_t *v)
+{
+    apr_atomic_inc32(&v->refs);
+}
+
+void gk_verified_unref(gk_verified_t *v)
+{
+    if (v && !apr_atomic_dec32(&v->refs)) {
+        json_decref(v->payload);
+        free((void *)v->payload_text);
+        free(v->token);
+        free(v);
+    }
+}
+
+/* ---- signatures ---------------------------------------------------------- */
+
+static int verify_hmac(const gk_key_t *k, const unsigned char *in,
+                       size_t inlen, const unsigned char *sig, size_t siglen)
+{
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    size_t maclen = 0;
+    EVP_MAC_CTX *ctx;
+    int ok;
+
+    if (siglen != gk_alg_info(k->alg)->hash_len) {
+        return 0;
+    }
+    ctx = EVP_MAC_CTX_dup(k->mac);
+    ok = ctx && EVP_MAC_update(ctx, in, inlen)
+         && EVP_MAC_final(ctx, mac, &maclen, sizeof(mac))
+         && maclen == siglen && CRYPTO_memcmp(mac, sig, siglen) == 0;
+    EVP_MAC_CTX_free(ctx);
+    OPENSSL_cleanse(mac, sizeof(mac));
+    return ok;
+}
+
+/* JWS carries ECDSA signatures as R || S; OpenSSL wants DER. */
+static int ec_sig_to_der(const unsigned char *sig, size_t siglen,
+                         unsigned flen, unsigned char *der, size_t *derlen)
+{
+    ECDSA_SIG *es;
+    BIGNUM *r, *s;
+    unsigned char *o = der;
+    int n;
+
+    if (siglen != 2 * (size_t)flen) {
+        return 0;
+    }
+    es = ECDSA_SIG_new();
+    r = BN_bin2bn(sig, (int)flen, NULL);
+    s = BN_bin2bn(sig + flen, (int)flen, NULL);
+    if (!es || !r || !s || !ECDSA_SIG_set0(es, r, s)) {
+        BN_free(r);
+        BN_free(s);
+        ECDSA_SIG_free(es);
+        return 0;
+    }
+    n = i2d_ECDSA_SIG(es, &o);
+    ECDSA_SIG_free(es);
+    if (n <= 0) {
+        return 0;
+    }
+    *derlen = (size_t)n;
+    return 1;
+}
+
+static int verify_pkey(const gk_key_t *k, const unsigned char *in,
+                       size_t inlen, const unsigned char *sig, size_t siglen)
+{
+    const gk_alg_info_t *ai = gk_alg_info(k->alg);
+    unsigned char der[160];
+    EVP_PKEY_CTX *pctx = NULL;
+    EVP_MD_CTX *ctx;
+    int ok = 0;
+
+    if (ai->kind == GK_KIND_EC) {
+        if (!ec_sig_to_der(sig, siglen, ai->field_len, der, &siglen)) {
+            return 0;
+        }
+        sig = der;
+    }
+    ctx = EVP_MD_CTX_new();
+    if (!ctx || EVP_DigestVerifyInit(ctx, &pctx, k->md, NULL, k->pkey) != 1) {
+        goto done;
+    }
+    if (ai->kind == GK_KIND_PSS
+        && (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1
+            || EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST)
+                   != 1)) {
+        goto done;
+    }
+    ok = EVP_DigestVerify(ctx, sig, siglen, in, inlen) == 1;
+done:
+    EVP_MD_CTX_free(ctx);
+    return ok;
+}
+
+static int verify_with(const gk_key_t *k, const unsigned char *in,
+                       size_t inlen, const unsigned char *sig, size_t siglen)
+{
+    return k->mac ? verify_hmac(k, in, inlen, sig, siglen)
+                  : verify_pkey(k, in, inlen, sig, siglen);
+}
+
+/* ---- parsing ------------------------------------------------------------- */
+
+static gk_typ_e classify_typ(const char *typ)
+{
+    if (!typ) {
+        return GK_TYP_ABSENT;
+    }
+    if (!strcasecmp(typ, "JWT")) {
+        return GK_TYP_JWT;
+    }
+    if (!strcasecmp(typ, "at+jwt") || !strcasecmp(typ, "application/at+jwt")) {
+        return GK_TYP_AT_JWT;
+    }
+    return GK_TYP_OTHER;
+}
+
+/* A NumericDate (RFC 7519): any JSON number, clamped, rounded so that a
+ * fraction never extends validity (exp down, nbf and iat up). */
+static int numeric_date(json_t *v, int round_up, apr_int64_t *out)
+{
+    double d;
+
+    if (json_is_integer(v)) {
+        *out = (apr_int64_t)json_integer_value(v);
+        return 1;
+    }
+    if (!json_is_real(v)) {
+        return 0;
+    }
+    d = json_real_value(v);
+    if (d != d) {
+        return 0;
+    }
+    d = round_up ? ceil(d) : floor(d);
+    if (d > 9.0e15) {
+        d = 9.0e15;
+    }
+    else if (d < -9.0e15) {
+        d = -9.0e15;
+    }
+    *out = (apr_int64_t)d;
+    return 1;
+}
+
+static gk_status_e read_claims(gk_verified_t *v)
+{
+    json_t *p = v->payload, *c;
+    size_t i;
+
+    if ((c = json_object_get(p, "exp"))) {
+        if (!numeric_date(c, 0, &v->exp)) {
+            return GK_ERR_CLAIM_TYPE;
+        }
+        v->has_exp = 1;
+    }
+    if ((c = json_object_get(p, "nbf"))) {
+        if (!numeric_date(c, 1, &v->nbf)) {
+            return GK_ERR_CLAIM_TYPE;
+        }
+        v->has_nbf = 1;
+    }
+    if ((c = json_object_get(p, "iat"))) {
+        if (!numeric_date(c, 1, &v->iat)) {
+            return GK_ERR_CLAIM_TYPE;
+        }
+        v->has_iat = 1;
+    }
+    if ((c = json_object_get(p, "iss"))) {
+        if (!json_is_string(c)) {
+            return GK_ERR_CLAIM_TYPE;
+        }
+        v->iss = json_string_value(c);
+    }
+    if ((c = json_object_get(p, "aud"))) {
+        json_t *a;
+        if (json_is_array(c)) {
+            json_array_foreach(c, i, a) {
+                if (!json_is_string(a)) {
+                    return GK_ERR_CLAIM_TYPE;
+                }
+            }
+        }
+        else if (!json_is_string(c)) {
+            return GK_ERR_CLAIM_TYPE;
+        }
+        v->aud = c;
+    }
+    return GK_OK;
+}
+
+gk_status_e gk_jwt_verify(const char *token, apr_size_t len,
+                          const apr_array_header_t *const *keysets,
+                          int nkeysets, gk_verified_t **out)
+{
+    unsigned char buf[GK_B64URL_DECODED_MAX(GK_TOKEN_MAX_LEN) + 1];
+    unsigned char sig[1024];
+    const char *d1, *d2, *kid = NULL, *typ = NULL;
+    json_t *header, *c;
+    json_error_t jerr;
+    long hlen, plen, siglen;
+    gk_alg_e alg;
+    gk_verified_t *v;
+    gk_status_e st;
+    int i, j, tries = 0, verified = 0, candidates = 0;
+
+    *out = NULL;
+    if (len > GK_TOKEN_MAX_LEN) {
+        return GK_ERR_TOO_LONG;
+    }
+    d1 = memchr(token, '.', len);
+    d2 = d1 ? memchr(d1 + 1, '.', len - (apr_size_t)(d1 + 1 - token)) : NULL;
+    if (!d2 || d1 == token || d2 == d1 + 1 || d2 + 1 == token + len
+        || memchr(d2 + 1, '.', len - (apr_size_t)(d2 + 1 - token))) {
+        return GK_ERR_MALFORMED;
+    }
+    if ((apr_size_t)(token + len - (d2 + 1)) > (sizeof(sig) / 3) * 4) {
+        return GK_ERR_MALFORMED;
+    }
+    /* header */
+    hlen = gk_b64url_decode(buf, token, (apr_size_t)(d1 - token));
+    if (hlen < 0) {
+        return GK_ERR_MALFORMED;
+    }
+    header = json_loadb((const char *)buf, (size_t)hlen,
+                        JSON_REJECT_DUPLICATES, &jerr);
+    if (!json_is_object(header)) {
+        json_decref(header);
+        return GK_ERR_HEADER;
+    }
+    c = json_object_get(header, "alg");
+    alg = json_is_string(c) ? gk_alg_from_name(json_string_value(c),
+                                               json_string_length(c))
+                            : GK_ALG_UNKNOWN;
+    st = GK_OK;
+    if (alg == GK_ALG_UNKNOWN) {
+        st = GK_ERR_ALG;
+    }
+    else if (json_object_get(header, "crit")) {
+        st = GK_ERR_CRIT; /* we implement no extension */
+    }
+    else if ((c = json_object_get(header, "kid"))
+             && !(kid = json_string_value(c))) {
+        st = GK_ERR_HEADER;
+    }
+    else if ((c = json_object_get(header, "typ"))
+             && !(typ = json_string_value(c))) {
+        st = GK_ERR_HEADER;
+    }
+    if (st != GK_OK) {
+        json_decref(header);
+        return st;
+    }
+    /* signature */
+    siglen = gk_b64url_decode(sig, d2 + 1,
+                              (apr_size_t)(token + len - (d2 + 1)));
+    if (siglen <= 0) {
+        json_decref(header);
+        return GK_ERR_MALFORMED;
+    }
+    for (i = 0; i < nkeysets && !verified; i++) {
+        const apr_array_header_t *ks = keysets[i];
+        for (j = 0; ks && j < ks->nelts && !verified; j++) {
+            const gk_key_t *k = APR_ARRAY_IDX(ks, j, const gk_key_t *);
+            if (k->alg != alg) {
+                continue;
+            }
+            if (kid ? !(k->kid && !strcmp(k->kid, kid))
+                    : tries >= GK_KIDLESS_TRIES) {
+                continue;
+            }
+            candidates++;
+            tries++;
+            verified = verify_with(k, (const unsigned char *)token,
+                                   (size_t)(d2 - token), sig, (size_t)siglen);
+        }
+    }
+    v = NULL;
+    if (!verified) {
+        st = candidates ? GK_ERR_SIGNATURE : GK_ERR_NO_KEY;
+    }
+    else if ((plen = gk_b64url_decode(buf, d1 + 1,
+                                      (apr_size_t)(d2 - d1 - 1))) < 0) {
+        st = GK_ERR_MALFORMED;
+    }
+    else if (!(v = calloc(1, sizeof(*v)))) {
+        st = GK_ERR_INTERNAL;
+    }
+    else {
+        v->refs = 1;
+        v->alg = alg;
+        v->typ = classify_typ(typ);
+        v->payload = json_loadb((const char *)buf, (size_t)plen,
+                                JSON_REJECT_DUPLICATES, &jerr);
+        v->payload_text = malloc((size_t)plen + 1);
+        if (!v->payload_text) {
+            st = GK_ERR_INTERNAL;
+        }
+        else if (!json_is_object(v->payload)) {
+            st = GK_ERR_PAYLOAD;
+        }
+        else {
+            memcpy((char *)v->payload_text, buf, (size_t)plen);
+            ((char *)v->payload_text)[plen] = '\0';
+            v->payload_len = (apr_size_t)plen;
+            st = read_claims(v);
+        }
+    }
+    json_decref(header);
+    if (st != GK_OK) {
+        gk_verified_unref(v);
+        return st;
+    }
+    *out = v;
+    return GK_OK;
+}
+
+gk_status_e gk_jwt_check_claims(const gk_verified_t *v,
+                                const gk_claims_policy_t *pol,
+                                apr_int64_t now)
+{
+    int i;
+
+    if (v->has_exp) {
+        if (now >= v->exp + pol->leeway) {
+            return GK_ERR_EXPIRED;
+        }
+    }
+    else if (pol->require_exp) {
+        return GK_ERR_EXP_MISSING;
+    }
+    if (v->has_nbf && now + pol->leeway < v->nbf) {
+        return GK_ERR_NOT_YET_VALID;
+    }
+    if (v->has_iat && v->iat > now + pol->leeway) {
+        return GK_ERR_IAT_FUTURE;
+    }
+    if (v->typ == GK_TYP_OTHER
+        || (pol->require_at_jwt && v->typ != GK_TYP_AT_JWT)) {
+        return GK_ERR_TYPE;
+    }
+    if (pol->issuer && !(v->iss && !strcmp(v->iss, pol->issuer))) {
+        return GK_ERR_ISSUER;
+    }
+    if (pol->audiences) {
+        for (i = 0; i < pol->audiences->nelts; i++) {
+            const char *want = APR_ARRAY_IDX(pol->audiences, i, const char *);
+            json_t *a;
+            size_t k;
+            if (json_is_string(v->aud)) {
+                if (!strcmp(json_string_value(v->aud), want)) {
+                    return GK_OK;
+                }
+                continue;
+            }
+            json_array_foreach(v->aud, k, a) {
+                if (!strcmp(json_string_value(a), want)) {
+                    return GK_OK;
+                }
+            }
+        }
+        return GK_ERR_AUDIENCE;
+    }
+    return GK_OK;
+}

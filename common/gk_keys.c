@@ -1,0 +1,743 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_atomic.h>
+#include <apr_file_io.h>
+#include <apr_file_info.h>
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/obj_mac.h>
+#include <openssl/param_build.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "gk_b64url.h"
+#include "gk_keys.h"
+#include "gk_log.h"
+
+#define JWKS_MAX_SIZE (1024 * 1024)
+
+static const gk_alg_info_t algs[GK_ALG_COUNT] = {
+    [GK_HS256] = {"HS256", GK_KIND_HMAC, "SHA256", 32, 0, 0},
+    [GK_HS384] = {"HS384", GK_KIND_HMAC, "SHA384", 48, 0, 0},
+    [GK_HS512] = {"HS512", GK_KIND_HMAC, "SHA512", 64, 0, 0},
+    [GK_RS256] = {"RS256", GK_KIND_RSA, "SHA256", 32, 0, 0},
+    [GK_RS384] = {"RS384", GK_KIND_RSA, "SHA384", 48, 0, 0},
+    [GK_RS512] = {"RS512", GK_KIND_RSA, "SHA512", 64, 0, 0},
+    [GK_PS256] = {"PS256", GK_KIND_PSS, "SHA256", 32, 0, 0},
+    [GK_PS384] = {"PS384", GK_KIND_PSS, "SHA384", 48, 0, 0},
+    [GK_PS512] = {"PS512", GK_KIND_PSS, "SHA512", 64, 0, 0},
+    [GK_ES256] = {"ES256", GK_KIND_EC, "SHA256", 32, NID_X9_62_prime256v1, 32},
+    [GK_ES384] = {"ES384", GK_KIND_EC, "SHA384", 48, NID_secp384r1, 48},
+    [GK_ES512] = {"ES512", GK_KIND_EC, "SHA512", 64, NID_secp521r1, 66},
+    [GK_EDDSA] = {"EdDSA", GK_KIND_EDDSA, NULL, 0, 0, 0},
+};
+
+gk_alg_e gk_alg_from_name(const char *name, apr_size_t len)
+{
+    int i;
+
+    for (i = 1; i < GK_ALG_COUNT; i++) {
+        if (strlen(algs[i].name) == len && !memcmp(algs[i].name, name, len)) {
+            return (gk_alg_e)i;
+        }
+    }
+    return GK_ALG_UNKNOWN;
+}
+
+const gk_alg_info_t *gk_alg_info(gk_alg_e alg)
+{
+    return (alg > GK_ALG_UNKNOWN && alg < GK_ALG_COUNT) ? &algs[alg] : NULL;
+}
+
+static apr_status_t key_cleanup(void *data)
+{
+    gk_key_t *k = data;
+
+    EVP_PKEY_free(k->pkey);
+    EVP_MAC_CTX_free(k->mac);
+    EVP_MD_free(k->md);
+    k->pkey = NULL;
+    k->mac = NULL;
+    k->md = NULL;
+    return APR_SUCCESS;
+}
+
+static gk_key_t *key_new(apr_pool_t *p, gk_alg_e alg, const char *kid)
+{
+    gk_key_t *k = apr_pcalloc(p, sizeof(*k));
+
+    k->alg = alg;
+    k->kid = kid ? apr_pstrdup(p, kid) : NULL;
+    apr_pool_cleanup_register(p, k, key_cleanup, apr_pool_cleanup_null);
+    return k;
+}
+
+const char *gk_key_from_secret(apr_pool_t *p, gk_alg_e alg,
+                               const unsigned char *secret, apr_size_t len,
+                               const char *kid, gk_key_t **out)
+{
+    const gk_alg_info_t *ai = gk_alg_info(alg);
+    OSSL_PARAM params[2];
+    EVP_MAC *mac;
+    gk_key_t *k;
+
+    if (!ai || ai->kind != GK_KIND_HMAC) {
+        return "a secret can only be used with HS256, HS384 or HS512";
+    }
+    if (len < ai->hash_len) {
+        return apr_psprintf(p, "the %s secret is %" APR_SIZE_T_FMT
+                            " bytes; it must be at least %u bytes (the hash "
+                            "output length, RFC 7518 section 3.2)",
+                            ai->name, len, ai->hash_len);
+    }
+    k = key_new(p, alg, kid);
+    mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    if (!mac) {
+        return "HMAC is not available in OpenSSL";
+    }
+    k->mac = EVP_MAC_CTX_new(mac);
+    EVP_MAC_free(mac);
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                 (char *)ai->digest, 0);
+    params[1] = OSSL_PARAM_construct_end();
+    if (!k->mac || !EVP_MAC_init(k->mac, secret, len, params)) {
+        return "HMAC key setup failed in OpenSSL";
+    }
+    *out = k;
+    return NULL;
+}
+
+static int curve_nid_of(EVP_PKEY *pkey)
+{
+    char name[64];
+    size_t len = 0;
+    int nid;
+
+    if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME,
+                                        name, sizeof(name), &len)) {
+        return NID_undef;
+    }
+    nid = EC_curve_nist2nid(name);
+    if (nid == NID_undef) {
+        nid = OBJ_sn2nid(name);
+    }
+    return nid;
+}
+
+/* Bind a parsed public key to alg: type, strength, curve. Takes pkey. */
+static const char *key_adopt(apr_pool_t *p, gk_alg_e alg, EVP_PKEY *pkey,
+                             const char *kid, gk_key_t **out)
+{
+    const gk_alg_info_t *ai = gk_alg_info(alg);
+    gk_key_t *k;
+    const char *err = NULL;
+
+    switch (ai->kind) {
+    case GK_KIND_RSA:
+    case GK_KIND_PSS:
+        if (!EVP_PKEY_is_a(pkey, "RSA")
+            && !(ai->kind == GK_KIND_PSS && EVP_PKEY_is_a(pkey, "RSA-PSS"))) {
+            err = apr_psprintf(p, "%s needs an RSA key", ai->name);
+        }
+        else if (EVP_PKEY_get_bits(pkey) < 2048) {
+            err = apr_psprintf(p, "the RSA key has %d bits; at least 2048 "
+                               "are required", EVP_PKEY_get_bits(pkey));
+        }
+        break;
+    case GK_KIND_EC:
+        if (!EVP_PKEY_is_a(pkey, "EC")) {
+            err = apr_psprintf(p, "%s needs an EC key", ai->name);
+        }
+        else if (curve_nid_of(pkey) != ai->curve_nid) {
+            err = apr_psprintf(p, "%s needs a key on curve %s", ai->name,
+                               EC_curve_nid2nist(ai->curve_nid));
+        }
+        break;
+    case GK_KIND_EDDSA:
+        if (!EVP_PKEY_is_a(pkey, "ED25519")) {
+            err = "EdDSA needs an Ed25519 key";
+        }
+        break;
+    default:
+        err = apr_psprintf(p, "%s takes a secret, not a public key; use "
+                           "file:PATH or env:VAR", ai->name);
+    }
+    if (err) {
+        EVP_PKEY_free(pkey);
+        return err;
+    }
+    k = key_new(p, alg, kid);
+    k->pkey = pkey;
+    if (ai->digest) {
+        k->md = EVP_MD_fetch(NULL, ai->digest, NULL);
+        if (!k->md) {
+            return apr_psprintf(p, "digest %s is not available", ai->digest);
+        }
+    }
+    *out = k;
+    return NULL;
+}
+
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+    return -1;
+}
+
+const char *gk_key_from_pem(apr_pool_t *p, gk_alg_e alg, const char *pem,
+                            apr_size_t len, const char *kid, gk_key_t **out)
+{
+    const gk_alg_info_t *ai = gk_alg_info(alg);
+    EVP_PKEY *pkey = NULL;
+    BIO *bio;
+
+    if (!ai) {
+        return "unknown algorithm";
+    }
+    if (ai->kind == GK_KIND_HMAC) {
+        return apr_psprintf(p, "%s takes a secret, not a PEM key; use "
+                            "file:PATH or env:VAR", ai->name);
+    }
+    if (strstr(pem, "-----BEGIN CERTIFICATE-----")) {
+        X509 *x;
+        bio = BIO_new_mem_buf(pem, (int)len);
+        x = bio ? PEM_read_bio_X509(bio, NULL, no_passphrase, NULL) : NULL;
+        if (x) {
+            pkey = X509_get_pubkey(x);
+            X509_free(x);
+        }
+        BIO_free(bio);
+    }
+    else if (strstr(pem, "PRIVATE KEY-----")) {
+        bio = BIO_new_mem_buf(pem, (int)len);
+        pkey = bio ? PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL)
+                   : NULL;
+        BIO_free(bio);
+    }
+    else {
+        bio = BIO_new_mem_buf(pem, (int)len);
+        pkey = bio ? PEM_read_bio_PUBKEY(bio, NULL, no_passphrase, NULL)
+                   : NULL;
+        BIO_free(bio);
+    }
+    if (!pkey) {
+        return "no PEM public key, certificate or unencrypted private key "
+               "could be read";
+    }
+    return key_adopt(p, alg, pkey, kid, out);
+}
+
+/* ---- JWK --------------------------------------------------------------- */
+
+static const char *jwk_bytes(apr_pool_t *p, json_t *jwk, const char *name,
+                             unsigned char **out, apr_size_t *len)
+{
+    json_t *v = json_object_get(jwk, name);
+
+    if (!json_is_string(v) || json_string_length(v) == 0) {
+        return apr_psprintf(p, "member \"%s\" is missing", name);
+    }
+    *out = gk_b64url_decode_pool(p, json_string_value(v),
+                                 json_string_length(v), len);
+    if (!*out) {
+        return apr_psprintf(p, "member \"%s\" is not strict base64url", name);
+    }
+    return NULL;
+}
+
+static const char *pkey_fromdata(apr_pool_t *p, const char *type,
+                                 OSSL_PARAM_BLD *bld, EVP_PKEY **pkey)
+{
+    OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
+    const char *err = NULL;
+
+    *pkey = NULL;
+    if (!params || !ctx || EVP_PKEY_fromdata_init(ctx) <= 0
+        || EVP_PKEY_fromdata(ctx, pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0) {
+        err = apr_psprintf(p, "OpenSSL refused the %s key", type);
+    }
+    EVP_PKEY_CTX_free(ctx);
+    OSSL_PARAM_free(params);
+    return err;
+}
+
+static const char *jwk_rsa(apr_pool_t *p, json_t *jwk, EVP_PKEY **pkey)
+{
+    unsigned char *n, *e;
+    apr_size_t nlen, elen;
+    BIGNUM *bn = NULL, *be = NULL;
+    OSSL_PARAM_BLD *bld;
+    const char *err;
+
+    if ((err = jwk_bytes(p, jwk, "n", &n, &nlen))
+        || (err = jwk_bytes(p, jwk, "e", &e, &elen))) {
+        return err;
+    }
+    bn = BN_bin2bn(n, (int)nlen, NULL);
+    be = BN_bin2bn(e, (int)elen, NULL);
+    bld = OSSL_PARAM_BLD_new();
+    if (!bn || !be || !bld
+        || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn)
+        || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be)) {
+        err = "cannot build the RSA key";
+    }
+    else {
+        err = pkey_fromdata(p, "RSA", bld, pkey);
+    }
+    OSSL_PARAM_BLD_free(bld);
+    BN_free(bn);
+    BN_free(be);
+    return err;
+}
+
+static const char *jwk_ec(apr_pool_t *p, json_t *jwk, EVP_PKEY **pkey)
+{
+    const char *crv = json_string_value(json_object_get(jwk, "crv"));
+    unsigned char *x, *y, *pt;
+    apr_size_t xlen, ylen, flen;
+    const char *group, *err;
+    OSSL_PARAM_BLD *bld;
+
+    if (!crv) {
+        return "member \"crv\" is missing";
+    }
+    if (!strcmp(crv, "P-256")) {
+        group = "prime256v1";
+        flen = 32;
+    }
+    else if (!strcmp(crv, "P-384")) {
+        group = "secp384r1";
+        flen = 48;
+    }
+    else if (!strcmp(crv, "P-521")) {
+        group = "secp521r1";
+        flen = 66;
+    }
+    else {
+        return apr_psprintf(p, "unsupported EC curve \"%s\"", crv);
+    }
+    if ((err = jwk_bytes(p, jwk, "x", &x, &xlen))
+        || (err = jwk_bytes(p, jwk, "y", &y, &ylen))) {
+        return err;
+    }
+    if (xlen != flen || ylen != flen) {
+        return apr_psprintf(p, "x and y must be %" APR_SIZE_T_FMT
+                            " bytes each on %s", flen, crv);
+    }
+    pt = apr_palloc(p, 1 + 2 * flen);
+    pt[0] = 0x04;
+    memcpy(pt + 1, x, flen);
+    memcpy(pt + 1 + flen, y, flen);
+    bld = OSSL_PARAM_BLD_new();
+    if (!bld
+        || !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
+                                            group, 0)
+        || !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pt,
+                                             1 + 2 * flen)) {
+        err = "cannot build the EC key";
+    }
+    else {
+        err = pkey_fromdata(p, "EC", bld, pkey);
+    }
+    OSSL_PARAM_BLD_free(bld);
+    return err;
+}
+
+static const char *jwk_okp(apr_pool_t *p, json_t *jwk, EVP_PKEY **pkey)
+{
+    const char *crv = json_string_value(json_object_get(jwk, "crv"));
+    unsigned char *x;
+    apr_size_t xlen;
+    const char *err;
+
+    if (!crv || strcmp(crv, "Ed25519")) {
+        return "only OKP keys on curve Ed25519 are supported";
+    }
+    if ((err = jwk_bytes(p, jwk, "x", &x, &xlen))) {
+        return err;
+    }
+    if (xlen != 32) {
+        return "an Ed25519 key is 32 bytes";
+    }
+    *pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, x, xlen);
+    return *pkey ? NULL : "OpenSSL refused the Ed25519 key";
+}
+
+/* Which JWK key type an algorithm needs (RFC 7518 section 6.1). */
+static const char *kty_for(gk_alg_e alg)
+{
+    switch (gk_alg_info(alg)->kind) {
+    case GK_KIND_HMAC:
+        return "oct";
+    case GK_KIND_RSA:
+    case GK_KIND_PSS:
+        return "RSA";
+    case GK_KIND_EC:
+        return "EC";
+    default:
+        return "OKP";
+    }
+}
+
+const char *gk_key_from_jwk(apr_pool_t *p, json_t *jwk, gk_alg_e default_alg,
+                            gk_key_t **out)
+{
+    json_t *jalg = json_object_get(jwk, "alg");
+    json_t *jkid = json_object_get(jwk, "kid");
+    json_t *juse = json_object_get(jwk, "use");
+    json_t *ops = json_object_get(jwk, "key_ops");
+    const char *kty = json_string_value(json_object_get(jwk, "kty"));
+    const char *kid = NULL, *err;
+    EVP_PKEY *pkey = NULL;
+    gk_alg_e alg = default_alg;
+
+    if (!json_is_object(jwk)) {
+        return "a key is not a JSON object";
+    }
+    if (jkid) {
+        if (!json_is_string(jkid)) {
+            return "\"kid\" is not a string";
+        }
+        kid = json_string_value(jkid);
+    }
+    if (jalg) {
+        if (!json_is_string(jalg)) {
+            return "\"alg\" is not a string";
+        }
+        alg = gk_alg_from_name(json_string_value(jalg),
+                               json_string_length(jalg));
+        if (alg == GK_ALG_UNKNOWN) {
+            return apr_psprintf(p, "unsupported \"alg\" \"%s\"",
+                                json_string_value(jalg));
+        }
+    }
+    if (alg == GK_ALG_UNKNOWN) {
+        return "the key has no \"alg\" (add one, or alg= on the directive)";
+    }
+    if (juse && (!json_is_string(juse)
+                 || strcmp(json_string_value(juse), "sig"))) {
+        return "\"use\" is not \"sig\"";
+    }
+    if (ops) {
+        size_t i;
+        json_t *op;
+        int verify = 0;
+        if (!json_is_array(ops)) {
+            return "\"key_ops\" is not an array";
+        }
+        json_array_foreach(ops, i, op) {
+            if (json_is_string(op)
+                && !strcmp(json_string_value(op), "verify")) {
+                verify = 1;
+            }
+        }
+        if (!verify) {
+            return "\"key_ops\" does not allow \"verify\"";
+        }
+    }
+    if (!kty) {
+        return "member \"kty\" is missing";
+    }
+    if (strcmp(kty, kty_for(alg))) {
+        return apr_psprintf(p, "key type \"%s\" cannot be used with %s", kty,
+                            gk_alg_info(alg)->name);
+    }
+    if (!strcmp(kty, "oct")) {
+        unsigned char *secret;
+        apr_size_t len;
+        if ((err = jwk_bytes(p, jwk, "k", &secret, &len))) {
+            return err;
+        }
+        err = gk_key_from_secret(p, alg, secret, len, kid, out);
+        memset(secret, 0, len);
+        return err;
+    }
+    if (!strcmp(kty, "RSA")) {
+        err = jwk_rsa(p, jwk, &pkey);
+    }
+    else if (!strcmp(kty, "EC")) {
+        err = jwk_ec(p, jwk, &pkey);
+    }
+    else {
+        err = jwk_okp(p, jwk, &pkey);
+    }
+    if (err) {
+        return err;
+    }
+    return key_adopt(p, alg, pkey, kid, out);
+}
+
+const char *gk_jwks_parse(apr_pool_t *p, const char *json, apr_size_t len,
+                          gk_alg_e default_alg, apr_array_header_t *keys)
+{
+    json_error_t jerr;
+    json_t *root, *arr, *jwk;
+    const char *err = NULL;
+    size_t i;
+
+    root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        return apr_psprintf(p, "not valid JSON (line %d: %s)", jerr.line,
+                            jerr.text);
+    }
+    arr = json_object_get(root, "keys");
+    if (!json_is_array(arr)) {
+        json_decref(root);
+        return "no \"keys\" array";
+    }
+    if (json_array_size(arr) == 0) {
+        json_decref(root);
+        return "the \"keys\" array is empty";
+    }
+    json_array_foreach(arr, i, jwk) {
+        gk_key_t *k;
+        if ((err = gk_key_from_jwk(p, jwk, default_alg, &k))) {
+            err = apr_psprintf(p, "key %d: %s", (int)i, err);
+            break;
+        }
+        APR_ARRAY_PUSH(keys, gk_key_t *) = k;
+    }
+    json_decref(root);
+    return err;
+}
+
+/* ---- sources ------------------------------------------------------------ */
+
+const char *gk_file_read(apr_pool_t *p, const char *path, char **data,
+                         apr_size_t *len)
+{
+    apr_file_t *f;
+    apr_finfo_t fi;
+    apr_status_t rv;
+    apr_size_t n;
+    char *buf;
+
+    rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY, 0, p);
+    if (rv != APR_SUCCESS) {
+        char ebuf[128];
+        return apr_psprintf(p, "cannot open %s: %s", path,
+                            apr_strerror(rv, ebuf, sizeof(ebuf)));
+    }
+    rv = apr_file_info_get(&fi, APR_FINFO_SIZE, f);
+    if (rv != APR_SUCCESS || fi.size > JWKS_MAX_SIZE) {
+        apr_file_close(f);
+        return apr_psprintf(p, "%s is not a regular file under 1 MiB", path);
+    }
+    n = (apr_size_t)fi.size;
+    buf = apr_palloc(p, n + 1);
+    rv = apr_file_read_full(f, buf, n, &n);
+    apr_file_close(f);
+    if (rv != APR_SUCCESS && rv != APR_EOF) {
+        return apr_psprintf(p, "cannot read %s", path);
+    }
+    buf[n] = '\0';
+    *data = buf;
+    *len = n;
+    return NULL;
+}
+
+const char *gk_key_load(apr_pool_t *p, gk_alg_e alg, const char *source,
+                        const char *kid, gk_key_t **out)
+{
+    const gk_alg_info_t *ai = gk_alg_info(alg);
+    char *data;
+    apr_size_t len;
+    const char *err;
+    int is_secret = ai && ai->kind == GK_KIND_HMAC;
+
+    if (!ai) {
+        return "unknown algorithm";
+    }
+    if (!strncmp(source, "env:", 4)) {
+        const char *v = getenv(source + 4);
+        if (!source[4]) {
+            return "env: needs a variable name";
+        }
+        if (!v || !*v) {
+            return apr_psprintf(p, "environment variable %s is not set or "
+                                "empty", source + 4);
+        }
+        data = apr_pstrdup(p, v);
+        len = strlen(data);
+    }
+    else if (!strncmp(source, "file:", 5)) {
+        if ((err = gk_file_read(p, source + 5, &data, &len))) {
+            return err;
+        }
+    }
+    else if (is_secret) {
+        return apr_psprintf(p, "%s takes a secret: use file:PATH or env:VAR "
+                            "(a bare path is read as a PEM public key)",
+                            ai->name);
+    }
+    else if ((err = gk_file_read(p, source, &data, &len))) {
+        return err;
+    }
+    if (!is_secret) {
+        return gk_key_from_pem(p, alg, data, len, kid, out);
+    }
+    /* A secret is the raw bytes, less one line ending that editors add. */
+    if (len && data[len - 1] == '\n') {
+        len--;
+        if (len && data[len - 1] == '\r') {
+            len--;
+        }
+    }
+    err = gk_key_from_secret(p, alg, (unsigned char *)data, len, kid, out);
+    memset(data, 0, len);
+    return err;
+}
+
+/* ---- reloadable JWKS ---------------------------------------------------- */
+
+static const char *keygen_load(gk_jwks_t *set, apr_finfo_t *fi,
+                               gk_keygen_t **out, apr_pool_t *errp)
+{
+    apr_pool_t *pool;
+    gk_keygen_t *g;
+    char *data;
+    apr_size_t len;
+    const char *err;
+
+    /* An unmanaged pool: it lives exactly as long as its generation, and
+     * may be created and destroyed from any thread. */
+    if (apr_pool_create_unmanaged_ex(&pool, NULL, NULL) != APR_SUCCESS) {
+        return "out of memory";
+    }
+    g = apr_pcalloc(pool, sizeof(*g));
+    g->pool = pool;
+    g->keys = apr_array_make(pool, 4, sizeof(gk_key_t *));
+    err = gk_file_read(pool, set->path, &data, &len);
+    if (!err) {
+        err = gk_jwks_parse(pool, data, len, set->default_alg, g->keys);
+    }
+    if (err) {
+        err = apr_pstrdup(errp, err);
+        apr_pool_destroy(pool);
+        return err;
+    }
+    set->mtime = fi->mtime;
+    set->size = fi->size;
+    set->inode = fi->inode;
+    *out = g;
+    return NULL;
+}
+
+static apr_status_t jwks_cleanup(void *data)
+{
+    gk_jwks_t *set = data;
+
+    if (set->current) {
+        apr_pool_destroy(set->current->pool);
+        set->current = NULL;
+    }
+    return APR_SUCCESS;
+}
+
+const char *gk_jwks_open(apr_pool_t *pconf, const char *path,
+                         gk_alg_e default_alg, gk_jwks_t **out)
+{
+    gk_jwks_t *set = apr_pcalloc(pconf, sizeof(*set));
+    apr_finfo_t fi;
+    const char *err;
+    apr_status_t rv;
+
+    set->path = apr_pstrdup(pconf, path);
+    set->default_alg = default_alg;
+    rv = apr_stat(&fi, path, APR_FINFO_MTIME | APR_FINFO_SIZE
+                  | APR_FINFO_INODE, pconf);
+    if (rv != APR_SUCCESS && rv != APR_INCOMPLETE) {
+        return apr_psprintf(pconf, "cannot stat %s", path);
+    }
+    if ((err = keygen_load(set, &fi, &set->current, pconf))) {
+        return err;
+    }
+    set->current->refs = 1; /* the set's own reference */
+    if (apr_thread_mutex_create(&set->mutex, APR_THREAD_MUTEX_DEFAULT, pconf)
+        != APR_SUCCESS) {
+        apr_pool_destroy(set->current->pool);
+        return "cannot create a mutex";
+    }
+    apr_pool_cleanup_register(pconf, set, jwks_cleanup,
+                              apr_pool_cleanup_null);
+    *out = set;
+    return NULL;
+}
+
+static void keygen_unref(gk_keygen_t *g)
+{
+    /* called with the mutex held */
+    if (--g->refs == 0) {
+        apr_pool_destroy(g->pool);
+    }
+}
+
+void gk_jwks_refresh(gk_jwks_t *set, apr_uint32_t now)
+{
+    apr_uint32_t due = apr_atomic_read32(&set->next_check);
+    apr_finfo_t fi;
+    apr_pool_t *tmp;
+    gk_keygen_t *g, *old;
+    const char *err;
+    apr_status_t rv;
+
+    if (now < due
+        || apr_atomic_cas32(&set->next_check, now + GK_JWKS_CHECK_INTERVAL,
+                            due) != due) {
+        return; /* not yet, or another thread is checking */
+    }
+    if (apr_pool_create_unmanaged_ex(&tmp, NULL, NULL) != APR_SUCCESS) {
+        return;
+    }
+    rv = apr_stat(&fi, set->path, APR_FINFO_MTIME | APR_FINFO_SIZE
+                  | APR_FINFO_INODE, tmp);
+    if (rv != APR_SUCCESS && rv != APR_INCOMPLETE) {
+        gk_log(GK_LOG_ERR, GKLOGNO(00001) "JWKS %s: cannot stat the file; "
+               "keeping the keys loaded before", set->path);
+    }
+    else if (fi.mtime != set->mtime || fi.size != set->size
+             || fi.inode != set->inode) {
+        if ((err = keygen_load(set, &fi, &g, tmp))) {
+            gk_log(GK_LOG_ERR, GKLOGNO(00002) "JWKS %s: reload failed (%s); "
+                   "keeping the keys loaded before", set->path, err);
+            /* try again only when the file changes once more */
+            set->mtime = fi.mtime;
+            set->size = fi.size;
+            set->inode = fi.inode;
+        }
+        else {
+            apr_thread_mutex_lock(set->mutex);
+            old = set->current;
+            g->refs = 1;
+            g->gen = old->gen + 1;
+            set->current = g;
+            apr_atomic_set32(&set->gen, g->gen);
+            keygen_unref(old);
+            apr_thread_mutex_unlock(set->mutex);
+            gk_log(GK_LOG_NOTICE, GKLOGNO(00003) "JWKS %s: reloaded, %d keys",
+                   set->path, g->keys->nelts);
+        }
+    }
+    apr_pool_destroy(tmp);
+}
+
+gk_keygen_t *gk_jwks_acquire(gk_jwks_t *set)
+{
+    gk_keygen_t *g;
+
+    apr_thread_mutex_lock(set->mutex);
+    g = set->current;
+    g->refs++;
+    apr_thread_mutex_unlock(set->mutex);
+    return g;
+}
+
+void gk_jwks_release(gk_jwks_t *set, gk_keygen_t *g)
+{
+    apr_thread_mutex_lock(set->mutex);
+    keygen_unref(g);
+    apr_thread_mutex_unlock(set->mutex);
+}

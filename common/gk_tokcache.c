@@ -1,0 +1,173 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_general.h>
+#include <apr_thread_mutex.h>
+
+#include "gk_tokcache.h"
+
+/* Two-way set-associative: a token may sit in one of two slots. */
+struct gk_tokcache_t {
+    apr_thread_mutex_t *mutex;
+    gk_verified_t **slots;
+    apr_uint32_t mask;          /* slots - 1; slots is a power of two */
+    unsigned lifetime;
+    apr_uint64_t seed;
+    gk_tokcache_stats_t stats;
+};
+
+static apr_status_t cache_cleanup(void *data)
+{
+    gk_tokcache_t *c = data;
+    apr_uint32_t i;
+
+    for (i = 0; i <= c->mask; i++) {
+        gk_verified_unref(c->slots[i]);
+        c->slots[i] = NULL;
+    }
+    return APR_SUCCESS;
+}
+
+gk_tokcache_t *gk_tokcache_create(apr_pool_t *p, unsigned entries,
+                                  unsigned lifetime)
+{
+    gk_tokcache_t *c = apr_pcalloc(p, sizeof(*c));
+    apr_uint32_t n = 2;
+
+    if (!entries) {
+        return c; /* disabled: no slots */
+    }
+    while (n < entries && n < (1u << 24)) {
+        n <<= 1;
+    }
+    c->mask = n - 1;
+    c->lifetime = lifetime;
+    c->slots = apr_pcalloc(p, sizeof(gk_verified_t *) * n);
+    if (apr_generate_random_bytes((unsigned char *)&c->seed,
+                                  sizeof(c->seed)) != APR_SUCCESS) {
+        c->seed = (apr_uint64_t)(apr_uintptr_t)c ^ (apr_uint64_t)apr_time_now();
+    }
+    apr_thread_mutex_create(&c->mutex, APR_THREAD_MUTEX_DEFAULT, p);
+    apr_pool_cleanup_register(p, c, cache_cleanup, apr_pool_cleanup_null);
+    return c;
+}
+
+/* A fast keyed hash, 8 bytes a step. Only places tokens: entries are
+ * compared in full, so it need not resist collisions. */
+static apr_uint64_t token_hash(apr_uint64_t seed, const char *s, apr_size_t n)
+{
+    apr_uint64_t h = seed ^ (n * 0x9e3779b97f4a7c15ULL), w;
+
+    while (n >= 8) {
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+        s += 8;
+        n -= 8;
+    }
+    w = 0;
+    memcpy(&w, s, n);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 29;
+    return h;
+}
+
+static int entry_is(const gk_verified_t *v, apr_uint64_t h, const char *t,
+                    apr_size_t len, const void *ring, apr_uint32_t gen)
+{
+    return v && v->hash == h && v->token_len == len && v->ring == ring
+           && v->gen == gen && !memcmp(v->token, t, len);
+}
+
+gk_verified_t *gk_tokcache_get(gk_tokcache_t *c, const char *token,
+                               apr_size_t len, const void *ring,
+                               apr_uint32_t gen, apr_int64_t now)
+{
+    apr_uint64_t h;
+    apr_uint32_t i;
+    gk_verified_t *v = NULL;
+
+    if (!c->slots) {
+        return NULL;
+    }
+    h = token_hash(c->seed, token, len);
+    i = (apr_uint32_t)h & c->mask;
+    apr_thread_mutex_lock(c->mutex);
+    if (entry_is(c->slots[i], h, token, len, ring, gen)) {
+        v = c->slots[i];
+    }
+    else if (entry_is(c->slots[i ^ 1], h, token, len, ring, gen)) {
+        v = c->slots[i ^ 1];
+        i ^= 1;
+    }
+    if (v && v->cached_until <= now) {
+        c->slots[i] = NULL;
+        gk_verified_unref(v);
+        v = NULL;
+    }
+    if (v) {
+        gk_verified_ref(v);
+        c->stats.hits++;
+    }
+    else {
+        c->stats.misses++;
+    }
+    apr_thread_mutex_unlock(c->mutex);
+    return v;
+}
+
+void gk_tokcache_put(gk_tokcache_t *c, gk_verified_t *v, const char *token,
+                     apr_size_t len, const void *ring, apr_uint32_t gen,
+                     apr_int64_t now)
+{
+    apr_int64_t until;
+    apr_uint32_t i;
+    gk_verified_t *old;
+
+    if (!c->slots || v->token) {
+        return; /* disabled, or v is already in the cache */
+    }
+    until = now + c->lifetime;
+    if (v->has_exp && v->exp < until) {
+        until = v->exp;
+    }
+    if (until <= now) {
+        return;
+    }
+    v->token = malloc(len);
+    if (!v->token) {
+        return;
+    }
+    memcpy(v->token, token, len);
+    v->token_len = len;
+    v->hash = token_hash(c->seed, token, len);
+    v->ring = ring;
+    v->gen = gen;
+    v->cached_until = until;
+    gk_verified_ref(v);
+
+    i = (apr_uint32_t)v->hash & c->mask;
+    apr_thread_mutex_lock(c->mutex);
+    /* Fill an empty slot of the pair, else evict the one expiring first. */
+    if (c->slots[i] && (!c->slots[i ^ 1]
+                        || c->slots[i ^ 1]->cached_until
+                               < c->slots[i]->cached_until)) {
+        i ^= 1;
+    }
+    old = c->slots[i];
+    c->slots[i] = v;
+    c->stats.stores++;
+    apr_thread_mutex_unlock(c->mutex);
+    gk_verified_unref(old);
+}
+
+void gk_tokcache_stats(gk_tokcache_t *c, gk_tokcache_stats_t *st)
+{
+    if (c->mutex) {
+        apr_thread_mutex_lock(c->mutex);
+    }
+    *st = c->stats;
+    if (c->mutex) {
+        apr_thread_mutex_unlock(c->mutex);
+    }
+}

@@ -1,0 +1,738 @@
+#!/usr/bin/python3
+"""`make demo`: a local Gatekeeper gateway with a guided walk-through.
+
+What it does, all on 127.0.0.1 and all under build/demo/:
+
+  1. makes an HS256 secret (read through `file:`) and an RSA key pair,
+  2. writes an httpd configuration: a gateway virtual host that checks
+     bearer tokens with mod_gk_auth and proxies to a small echo backend,
+  3. starts the echo backend (docs/demo/backend.py) and httpd in the
+     foreground,
+  4. sends a series of real requests and shows what came back, including
+     what the backend saw,
+  5. prints tokens and curl commands to try, and stays up until Ctrl-C.
+
+With DEMO_ONESHOT=1 it runs the walk-through, stops everything and exits 0
+only if every step gave the expected answer (a smoke test).
+
+Environment: DEMO_PORT (gateway, default 8480), DEMO_BACKEND_PORT (default
+8481); a busy port falls back to a free one.  BUILD (default build) is
+where the module is found and build/demo/ is written.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import pwd
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jwt
+import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+BUILD = (ROOT / os.environ.get("BUILD", "build")).resolve()
+WORK = BUILD / "demo"
+MODULE = BUILD / "mod_gk_auth.so"
+BACKEND = HERE / "backend.py"
+PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") \
+    else sys.executable
+
+ISSUER = "https://issuer.demo.test"
+AUDIENCE = "https://api.demo.test"
+HS_KID = "demo-hs"
+RS_KID = "demo-rs"
+ONESHOT = os.environ.get("DEMO_ONESHOT", "") not in ("", "0")
+
+# The modules the gateway needs, from Debian's apache2 package.
+HTTPD_MODULES = [
+    ("mpm_event_module", "mod_mpm_event.so"),
+    ("authn_core_module", "mod_authn_core.so"),
+    ("authz_core_module", "mod_authz_core.so"),
+    ("authz_host_module", "mod_authz_host.so"),
+    ("authz_user_module", "mod_authz_user.so"),
+    ("headers_module", "mod_headers.so"),
+    ("proxy_module", "mod_proxy.so"),
+    ("proxy_http_module", "mod_proxy_http.so"),
+]
+
+
+def say(text=""):
+    print(text, flush=True)
+
+
+def find_apache():
+    for cand in (shutil.which("apache2"), "/usr/sbin/apache2",
+                 shutil.which("httpd")):
+        if cand and os.access(cand, os.X_OK):
+            return cand
+    sys.exit("demo: apache2 not found; run `make demo` as root on Debian "
+             "so that it installs the apache2 package")
+
+
+def module_dir():
+    apxs = shutil.which("apxs")
+    if apxs:
+        out = subprocess.run([apxs, "-q", "LIBEXECDIR"],
+                             capture_output=True, text=True)
+        if out.returncode == 0 and out.stdout.strip():
+            return Path(out.stdout.strip())
+    return Path("/usr/lib/apache2/modules")
+
+
+# ---- processes from a previous run -----------------------------------------
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def cmdline(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def stop_pid(pid, timeout=8.0):
+    """SIGTERM, wait, then SIGKILL a process we started."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not pid_alive(pid):
+            return
+        time.sleep(0.1)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def kill_leftovers():
+    """Stop an httpd or backend left by an earlier run, found by pid file.
+
+    A pid is only signalled when its command line shows it is ours: the
+    httpd started with our configuration file, or our backend script.
+    """
+    for name, marker in (("httpd.pid", str(WORK / "httpd.conf")),
+                         ("backend.pid", str(BACKEND))):
+        pidfile = WORK / name
+        try:
+            pid = int(pidfile.read_text().strip())
+        except (OSError, ValueError):
+            continue
+        if pid > 1 and pid_alive(pid) and marker in cmdline(pid):
+            say("demo: stopping %s left by a previous run (pid %d)"
+                % (name[:-4], pid))
+            stop_pid(pid)
+        try:
+            pidfile.unlink()
+        except OSError:
+            pass
+
+
+# ---- ports -----------------------------------------------------------------
+
+def port_free(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        s.bind(("127.0.0.1", port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def pick_port(preferred, avoid=()):
+    if preferred not in avoid and port_free(preferred):
+        return preferred
+    while True:
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        if port not in avoid:
+            return port
+
+
+def wait_port(port, proc, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            with socket.create_connection(("127.0.0.1", port), 0.5):
+                return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+# ---- keys and tokens -------------------------------------------------------
+
+def write_file(path, data, mode):
+    if isinstance(data, str):
+        data = data.encode()
+    fd = os.open(str(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.chmod(str(path), mode)
+
+
+def make_keys():
+    """An HS256 secret for `file:` and an RSA key pair for a bare PEM path.
+
+    The secret file is read by httpd's parent process (root, when started
+    as root) at startup, so it can stay 0600.  The file ends with one
+    newline, which mod_gk_auth strips, as editors add one.
+    """
+    secret = secrets.token_urlsafe(48)  # 64 characters, 64 bytes > 32
+    write_file(WORK / "hs256.secret", secret + "\n", 0o600)
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    write_file(WORK / "rs256.key.pem", key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()), 0o600)
+    pub_pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM,
+        serialization.PublicFormat.SubjectPublicKeyInfo)
+    write_file(WORK / "rs256.pub.pem", pub_pem, 0o644)
+    return secret.encode(), key, pub_pem
+
+
+def b64url(data):
+    if isinstance(data, str):
+        data = data.encode()
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def b64url_json(obj):
+    return b64url(json.dumps(obj, separators=(",", ":")))
+
+
+def claims(sub, roles, lifetime=3600, **extra):
+    now = int(time.time())
+    c = {"iss": ISSUER, "aud": AUDIENCE, "sub": sub, "iat": now,
+         "exp": now + lifetime, "roles": roles,
+         "jti": secrets.token_hex(8)}
+    c.update(extra)
+    return c
+
+
+def make_tokens(secret, rsa_key, pub_pem):
+    hs = {"kid": HS_KID, "typ": "at+jwt"}
+    rs = {"kid": RS_KID, "typ": "at+jwt"}
+    now = int(time.time())
+    t = {}
+    t["ALICE"] = jwt.encode(
+        claims("alice", ["user"], email="alice@example.org",
+               scope="profile"), secret, "HS256", headers=hs)
+    t["BOB"] = jwt.encode(
+        claims("bob", ["analyst"], email="bob@example.org"),
+        secret, "HS256", headers=hs)
+    t["CAROL"] = jwt.encode(
+        claims("carol", ["admin"], email="carol@example.org"),
+        rsa_key, "RS256", headers=rs)
+
+    expired = claims("alice", ["user"])
+    expired["iat"], expired["exp"] = now - 7200, now - 600
+    t["EXPIRED"] = jwt.encode(expired, secret, "HS256", headers=hs)
+
+    # RFC 8725 2.1: "alg":"none" and an empty signature.
+    t["ALG_NONE"] = "%s.%s." % (
+        b64url_json({"alg": "none", "typ": "JWT"}),
+        b64url_json(claims("mallory", ["admin"])))
+
+    # RFC 8725 2.1, key confusion: HS256 keyed with the RSA *public* key,
+    # naming the RSA key's kid.  The public key is no secret.
+    head = b64url_json({"alg": "HS256", "typ": "JWT", "kid": RS_KID})
+    body = b64url_json(claims("mallory", ["admin"]))
+    mac = hmac.new(pub_pem, ("%s.%s" % (head, body)).encode(),
+                   hashlib.sha256).digest()
+    t["CONFUSED"] = "%s.%s.%s" % (head, body, b64url(mac))
+
+    # Alice's token with the payload edited to grant admin.
+    h, p, s = t["ALICE"].split(".")
+    pad = "=" * (-len(p) % 4)
+    payload = json.loads(base64.urlsafe_b64decode(p + pad))
+    payload["roles"] = ["admin"]
+    t["TAMPERED"] = "%s.%s.%s" % (h, b64url_json(payload), s)
+
+    t["OTHER_AUD"] = jwt.encode(
+        claims("alice", ["user"], aud="https://elsewhere.example"),
+        secret, "HS256", headers=hs)
+    return t
+
+
+# ---- httpd configuration ---------------------------------------------------
+
+def httpd_conf(port, backend_port, moddir):
+    loads = "\n".join("LoadModule %-18s %s" % (name, moddir / so)
+                      for name, so in HTTPD_MODULES)
+    user = ""
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam("www-data")
+            user = "User www-data\nGroup www-data\n"
+        except KeyError:
+            user = ""
+    return f"""\
+# Written by docs/demo/demo.py on every run; edit the script, not this file.
+ServerRoot "{WORK}"
+ServerName 127.0.0.1
+Listen 127.0.0.1:{port}
+PidFile "{WORK}/httpd.pid"
+DefaultRuntimeDir "{WORK}/run"
+ErrorLog "{WORK}/error.log"
+LogLevel warn gk_auth:info
+LogFormat "%h user=%u \\"%r\\" %>s %b" demo
+CustomLog "{WORK}/access.log" demo
+{user}
+{loads}
+LoadModule gk_auth_module     {MODULE}
+
+StartServers         1
+ServerLimit          2
+ThreadsPerChild      10
+MaxRequestWorkers    20
+MinSpareThreads      5
+MaxSpareThreads      20
+
+<Directory "/">
+    AllowOverride None
+    Require all denied
+</Directory>
+
+<VirtualHost 127.0.0.1:{port}>
+    ServerName 127.0.0.1
+
+    # Keys: an HMAC secret read through file: (one trailing newline is
+    # stripped), and an RSA public key given as a bare PEM path.
+    GKAuthKey      HS256 file:{WORK}/hs256.secret kid={HS_KID}
+    GKAuthKey      RS256 {WORK}/rs256.pub.pem kid={RS_KID}
+    GKAuthIssuer   {ISSUER}
+    GKAuthAudience {AUDIENCE}
+
+    # Roles grant permissions; `*` covers the rest of the name.
+    GKAuthRolePermissions analyst reports:read
+    GKAuthRolePermissions admin   reports:*
+
+    # Identity for the backend.  Client-sent X-User and X-User-Email are
+    # removed from every request, authenticated or not.
+    GKAuthClaimHeader sub   X-User
+    GKAuthClaimHeader email X-User-Email
+
+    # What mod_gk_auth exports as REMOTE_USER and GK_* variables, passed
+    # on with mod_headers so that the echo backend can show them.
+    RequestHeader unset X-Remote-User
+    RequestHeader unset X-GK-Roles
+    RequestHeader unset X-GK-Permissions
+    RequestHeader set X-Remote-User "expr=%{{REMOTE_USER}}" "expr=-n %{{REMOTE_USER}}"
+    RequestHeader set X-GK-Roles "expr=%{{reqenv:GK_ROLES}}" "expr=-n %{{reqenv:GK_ROLES}}"
+    RequestHeader set X-GK-Permissions "expr=%{{reqenv:GK_PERMISSIONS}}" "expr=-n %{{reqenv:GK_PERMISSIONS}}"
+
+    ProxyPass        "/" "http://127.0.0.1:{backend_port}/"
+    ProxyPassReverse "/" "http://127.0.0.1:{backend_port}/"
+    ProxyTimeout     10
+
+    # Public unless a more specific Location says otherwise.
+    <Location "/">
+        Require all granted
+    </Location>
+
+    # Any valid token.
+    <Location "/api/">
+        AuthType gk-bearer
+        Require valid-user
+        AuthzSendForbiddenOnFailure On
+    </Location>
+
+    <Location "/admin/">
+        AuthType gk-bearer
+        Require gk-role admin
+        AuthzSendForbiddenOnFailure On
+    </Location>
+
+    <Location "/reports/">
+        AuthType gk-bearer
+        Require gk-permission reports:read
+        AuthzSendForbiddenOnFailure On
+    </Location>
+</VirtualHost>
+"""
+
+
+# ---- the walk-through ------------------------------------------------------
+
+class Step:
+    def __init__(self, title, path, token=None, status=200, headers=None,
+                 auth=None, check=None, note=None):
+        self.title = title
+        self.path = path
+        self.token = token            # name in the token table
+        self.status = status
+        self.headers = dict(headers or {})
+        self.auth = auth              # a literal Authorization value
+        self.check = check            # fn(response) -> error text or None
+        self.note = note
+
+
+def www_auth(resp):
+    return resp.headers.get("WWW-Authenticate", "")
+
+
+def expect_challenge(error):
+    def check(resp):
+        value = www_auth(resp)
+        if not value.lower().startswith("bearer"):
+            return "no Bearer challenge in WWW-Authenticate"
+        if error is None:
+            if "error=" in value:
+                return "challenge should carry no error attribute"
+        elif 'error="%s"' % error not in value:
+            return 'challenge lacks error="%s"' % error
+        return None
+    return check
+
+
+def expect_backend(**want):
+    def check(resp):
+        try:
+            seen = resp.json().get("identity_headers", {})
+        except ValueError:
+            return "the backend's answer is not JSON"
+        for name, value in want.items():
+            name = name.replace("_", "-")
+            got = seen.get(name)
+            if value is None and got is not None:
+                return "backend received %s: %r" % (name, got)
+            if value is not None and got != value:
+                return "backend received %s: %r, expected %r" % (
+                    name, got, value)
+        return None
+    return check
+
+
+STEPS = [
+    Step("A public page; the client forges an X-User header",
+         "/public/hello", headers={"X-User": "mallory"},
+         check=expect_backend(X_User=None),
+         note="GKAuthClaimHeader strips client-sent copies everywhere."),
+    Step("No token on a protected path", "/api/hello", status=401,
+         check=expect_challenge(None)),
+    Step("A malformed Authorization header", "/api/hello",
+         auth="Bearer a b", status=400,
+         check=expect_challenge("invalid_request")),
+    Step("Alice's valid token (HS256)", "/api/hello", "ALICE",
+         check=expect_backend(X_User="alice",
+                              X_User_Email="alice@example.org",
+                              X_Remote_User="alice")),
+    Step("Alice on /admin/ without the admin role", "/admin/users",
+         "ALICE", status=403, check=expect_challenge("insufficient_scope")),
+    Step("Carol, role admin, token signed with RS256", "/admin/users",
+         "CAROL", check=expect_backend(X_User="carol")),
+    Step("Bob, role analyst: GKAuthRolePermissions grants reports:read",
+         "/reports/q3", "BOB", check=expect_backend(X_User="bob")),
+    Step("Carol, role admin: reports:* covers reports:read",
+         "/reports/q3", "CAROL"),
+    Step("Alice holds no reports permission", "/reports/q3", "ALICE",
+         status=403, check=expect_challenge("insufficient_scope")),
+    Step("An expired token (exp 10 minutes ago, leeway 60 s)",
+         "/api/hello", "EXPIRED", status=401,
+         check=expect_challenge("invalid_token")),
+    Step("A forged token with \"alg\":\"none\"", "/api/hello",
+         "ALG_NONE", status=401, check=expect_challenge("invalid_token")),
+    Step("Key confusion: HS256 keyed with the RSA public key",
+         "/admin/users", "CONFUSED", status=401,
+         check=expect_challenge("invalid_token")),
+    Step("Alice's token with the payload edited to roles [admin]",
+         "/admin/users", "TAMPERED", status=401,
+         check=expect_challenge("invalid_token")),
+    Step("A token for another audience", "/api/hello", "OTHER_AUD",
+         status=401, check=expect_challenge("invalid_token")),
+]
+
+
+def curl_line(base, step):
+    parts = ["curl -i"]
+    if step.auth is not None:
+        parts.append("-H 'Authorization: %s'" % step.auth)
+    elif step.token:
+        parts.append("-H \"Authorization: Bearer $%s\"" % step.token)
+    for k, v in step.headers.items():
+        parts.append("-H '%s: %s'" % (k, v))
+    parts.append(base + step.path)
+    return " ".join(parts)
+
+
+def describe(resp):
+    lines = []
+    value = www_auth(resp)
+    if value:
+        lines.append("WWW-Authenticate: " + value)
+    ctype = resp.headers.get("Content-Type", "")
+    if ctype.startswith("application/problem+json"):
+        try:
+            detail = resp.json().get("detail")
+        except ValueError:
+            detail = None
+        lines.append("problem+json detail: %s" % (detail,))
+    elif ctype.startswith("application/json"):
+        try:
+            doc = resp.json()
+            seen = doc.get("identity_headers", {})
+            shown = ", ".join("%s: %s" % kv for kv in seen.items())
+            lines.append("backend saw: " + (shown or "no identity headers"))
+        except ValueError:
+            pass
+    return lines
+
+
+def run_walkthrough(base, tokens):
+    session = requests.Session()
+    session.trust_env = False   # no proxies or .netrc from the environment
+    failures = 0
+    say("Walk-through: real requests to %s" % base)
+    say("")
+    for n, step in enumerate(STEPS, 1):
+        headers = dict(step.headers)
+        if step.auth is not None:
+            headers["Authorization"] = step.auth
+        elif step.token:
+            headers["Authorization"] = "Bearer " + tokens[step.token]
+        say("%2d. %s" % (n, step.title))
+        say("    $ " + curl_line(base, step))
+        try:
+            resp = session.get(base + step.path, headers=headers,
+                               timeout=10, allow_redirects=False)
+        except requests.RequestException as e:
+            failures += 1
+            say("    FAIL: no answer (%s)" % e.__class__.__name__)
+            continue
+        problem = None
+        if resp.status_code != step.status:
+            problem = "expected %d" % step.status
+        elif step.check:
+            problem = step.check(resp)
+        say("    -> %d %s%s" % (resp.status_code, resp.reason,
+                                "" if problem else "   ok"))
+        for line in describe(resp):
+            say("       " + line)
+        if step.note:
+            say("       (" + step.note + ")")
+        if problem:
+            failures += 1
+            say("    FAIL: " + problem)
+    say("")
+    return failures
+
+
+def error_log_problems():
+    """Lines that must never appear after the walk-through."""
+    try:
+        text = (WORK / "error.log").read_text(errors="replace")
+    except OSError:
+        return []
+    bad = []
+    for line in text.splitlines():
+        if re.search(r"\] \[[a-z_]+:(error|crit|alert|emerg)\] ", line) \
+                and re.search(r"GK\d{5}", line):
+            bad.append(line)
+        elif "Segmentation fault" in line or "exit signal" in line:
+            bad.append(line)
+    return bad
+
+
+def print_try_it(base, tokens):
+    tokfile = WORK / "tokens.sh"
+    with open(tokfile, "w") as f:
+        f.write("# Demo tokens, valid for one hour from %s\n"
+                % time.strftime("%H:%M"))
+        for name, value in tokens.items():
+            f.write("%s='%s'\n" % (name, value))
+    try:
+        shown = os.path.relpath(tokfile)
+    except ValueError:
+        shown = str(tokfile)
+    say("Try it yourself (tokens are valid for one hour):")
+    say("")
+    say("    . %s" % shown)
+    say("    curl -i %s/api/hello" % base)
+    say("    curl -i -H \"Authorization: Bearer $ALICE\" %s/api/hello" % base)
+    say("    curl -i -H \"Authorization: Bearer $ALICE\" %s/admin/users"
+        % base)
+    say("    curl -i -H \"Authorization: Bearer $CAROL\" %s/admin/users"
+        % base)
+    say("    curl -i -H \"Authorization: Bearer $BOB\" %s/reports/q3" % base)
+    say("")
+    say("Alice's token, to paste into a JWT viewer (HS256, roles [user]):")
+    say("    " + tokens["ALICE"])
+    say("")
+    say("Configuration: %s" % (WORK / "httpd.conf"))
+    say("Logs:          %s  %s" % (WORK / "error.log", WORK / "access.log"))
+    say("")
+
+
+# ---- main ------------------------------------------------------------------
+
+class Demo:
+    def __init__(self):
+        self.httpd = None
+        self.backend = None
+
+    def stop(self):
+        for proc in (self.httpd, self.backend):
+            if proc is not None and proc.poll() is None:
+                stop_pid(proc.pid)
+                try:
+                    proc.wait(timeout=2)
+                except subprocess.TimeoutExpired:
+                    pass
+        for name in ("httpd.pid", "backend.pid"):
+            try:
+                (WORK / name).unlink()
+            except OSError:
+                pass
+
+    def start(self):
+        apache = find_apache()
+        if not MODULE.exists():
+            sys.exit("demo: %s not found; run `make demo` (it builds the "
+                     "module first) or `make`" % MODULE)
+        WORK.mkdir(parents=True, exist_ok=True)
+        (WORK / "run").mkdir(exist_ok=True)
+        kill_leftovers()
+        for log in ("error.log", "access.log", "httpd.out"):
+            try:
+                (WORK / log).unlink()
+            except OSError:
+                pass
+
+        port = pick_port(int(os.environ.get("DEMO_PORT", "8480")))
+        backend_port = pick_port(
+            int(os.environ.get("DEMO_BACKEND_PORT", "8481")), avoid=(port,))
+        secret, rsa_key, pub_pem = make_keys()
+        tokens = make_tokens(secret, rsa_key, pub_pem)
+        conf = WORK / "httpd.conf"
+        conf.write_text(httpd_conf(port, backend_port, module_dir()))
+
+        say("Gatekeeper demo: mod_gk_auth in front of an echo backend")
+        say("  gateway  http://127.0.0.1:%d/   (httpd, %s)" % (port, conf))
+        say("  backend  http://127.0.0.1:%d/   (docs/demo/backend.py)"
+            % backend_port)
+        say("")
+
+        test = subprocess.run([apache, "-t", "-f", str(conf)],
+                              capture_output=True, text=True)
+        if test.returncode != 0:
+            say("demo: httpd refused the configuration:")
+            say(test.stderr.strip() or test.stdout.strip())
+            return None
+
+        self.backend = subprocess.Popen(
+            [PYTHON, str(BACKEND), str(backend_port),
+             str(WORK / "backend.pid")],
+            start_new_session=True, stdin=subprocess.DEVNULL)
+        if not wait_port(backend_port, self.backend):
+            say("demo: the echo backend did not start")
+            return None
+
+        out = open(WORK / "httpd.out", "wb")
+        self.httpd = subprocess.Popen(
+            [apache, "-f", str(conf), "-DFOREGROUND"],
+            start_new_session=True, stdin=subprocess.DEVNULL,
+            stdout=out, stderr=subprocess.STDOUT)
+        out.close()
+        if not wait_port(port, self.httpd):
+            say("demo: httpd did not start; its output and error log:")
+            say((WORK / "httpd.out").read_text(errors="replace").strip())
+            self.show_error_log()
+            return None
+        return "http://127.0.0.1:%d" % port, tokens
+
+    def show_error_log(self, lines=30):
+        try:
+            text = (WORK / "error.log").read_text(errors="replace")
+        except OSError:
+            return
+        tail = text.splitlines()[-lines:]
+        if tail:
+            say("--- last lines of %s" % (WORK / "error.log"))
+            for line in tail:
+                say(line)
+            say("---")
+
+
+def main():
+    demo = Demo()
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        started = demo.start()
+        if started is None:
+            return 1
+        base, tokens = started
+        failures = run_walkthrough(base, tokens)
+        time.sleep(0.3)  # let the last log lines reach the error log
+        bad = error_log_problems()
+        if bad:
+            failures += 1
+            say("FAIL: the error log shows problems:")
+            for line in bad:
+                say("    " + line)
+        if failures:
+            say("%d step(s) did not give the expected answer." % failures)
+            demo.show_error_log()
+        else:
+            say("Every step gave the expected answer.")
+        say("")
+        if ONESHOT:
+            return 1 if failures else 0
+
+        print_try_it(base, tokens)
+        say("The gateway stays up; press Ctrl-C to stop it.")
+        while True:
+            if demo.httpd.poll() is not None:
+                say("demo: httpd exited (status %s)" % demo.httpd.returncode)
+                demo.show_error_log()
+                return 1
+            if demo.backend.poll() is not None:
+                say("demo: the backend exited")
+                return 1
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        say("")
+        say("Stopping httpd and the backend.")
+        return 0
+    finally:
+        demo.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

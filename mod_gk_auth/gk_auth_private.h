@@ -1,0 +1,115 @@
+/*
+ * mod_gk_auth internals shared by its files.
+ */
+#ifndef GK_AUTH_PRIVATE_H
+#define GK_AUTH_PRIVATE_H
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_log.h"
+#include "http_request.h"
+
+#include "gk.h"
+#include "gk_claims.h"
+#include "gk_jwt.h"
+#include "gk_keys.h"
+#include "gk_tokcache.h"
+
+extern module AP_MODULE_DECLARE_DATA gk_auth_module;
+#ifndef GK_AUTH_MODULE_FILE
+APLOG_USE_MODULE(gk_auth);
+#endif
+
+#define GK_AUTH_TYPE "gk-bearer"
+#define GK_AUTH_DEFAULT_REALM "gatekeeper"
+#define GK_UNSET (-1)
+
+typedef struct {
+    const char *role;
+    apr_array_header_t *perms;  /* const char * */
+} gk_role_perms_t;
+
+typedef struct {
+    gk_claim_path_t *claim;
+    const char *header;
+} gk_claim_header_t;
+
+typedef struct {
+    gk_keyring_t *ring;             /* GKAuthKey, GKAuthKeySet */
+    int leeway;                     /* GKAuthLeeway */
+    const char *issuer;             /* GKAuthIssuer */
+    apr_array_header_t *audiences;  /* GKAuthAudience */
+    int require_at_jwt;             /* GKAuthTokenType */
+    int require_exp;                /* GKAuthRequireExp */
+    const char *cookie;             /* GKAuthTokenCookie */
+    gk_claim_path_t *user_claim;    /* GKAuthUserClaim */
+    gk_claim_path_t *roles_claim;   /* GKAuthRolesClaim */
+    gk_claim_path_t *perms_claim;   /* GKAuthPermissionsClaim */
+    apr_array_header_t *role_perms; /* GKAuthRolePermissions, additive */
+    apr_array_header_t *claim_headers; /* GKAuthClaimHeader, additive */
+    int allow_preflight;            /* GKAuthAllowPreflight */
+    int terse;                      /* GKAuthErrorDetail */
+} gk_auth_dir_conf_t;
+
+typedef struct {
+    int cache_size;                 /* GKAuthCacheSize */
+    int cache_lifetime;             /* GKAuthCacheLifetime */
+} gk_auth_srv_conf_t;
+
+/* Defaults, applied when a value is read (never at merge). */
+#define GK_AUTH_DEFAULT_LEEWAY 60
+#define GK_AUTH_DEFAULT_CACHE_SIZE 1024
+#define GK_AUTH_DEFAULT_CACHE_LIFETIME 300
+
+/* What one request learnt; in r->request_config. */
+typedef struct {
+    gk_verified_t *v;               /* the verified token, or NULL */
+    const char *user;
+    apr_array_header_t *roles;      /* computed on first use */
+    apr_array_header_t *perms;
+    const gk_auth_dir_conf_t *conf; /* of the authenticating scope */
+    /* the error answer in preparation */
+    int problem_status;
+    const char *problem_detail;
+    const char *insufficient;       /* a gk-* Require line denied */
+} gk_auth_req_t;
+
+extern const command_rec gk_auth_cmds[];
+void *gk_auth_create_dir_conf(apr_pool_t *p, char *dir);
+void *gk_auth_merge_dir_conf(apr_pool_t *p, void *basev, void *addv);
+void *gk_auth_create_srv_conf(apr_pool_t *p, server_rec *s);
+void *gk_auth_merge_srv_conf(apr_pool_t *p, void *basev, void *addv);
+
+/* gk_auth_config.c: getters that apply defaults */
+int gk_auth_conf_leeway(const gk_auth_dir_conf_t *c);
+gk_claim_path_t *gk_auth_conf_user_claim(const gk_auth_dir_conf_t *c);
+gk_claim_path_t *gk_auth_conf_roles_claim(const gk_auth_dir_conf_t *c);
+gk_claim_path_t *gk_auth_conf_perms_claim(const gk_auth_dir_conf_t *c);
+void gk_auth_conf_init_defaults(apr_pool_t *p);
+
+/* gk_auth_authn.c */
+int gk_auth_check_authn(request_rec *r);
+int gk_auth_note_auth_failure(request_rec *r, const char *auth_type);
+void gk_auth_child_init(apr_pool_t *p, server_rec *s);
+gk_auth_req_t *gk_auth_req(request_rec *r, int create);
+gk_auth_req_t *gk_auth_req_find(request_rec *r);
+void gk_auth_set_challenge(request_rec *r, const char *error,
+                           const char *description);
+int gk_auth_is_preflight(request_rec *r);
+
+/* gk_auth_identity.c: what the backend sees */
+int gk_auth_header_parser(request_rec *r);
+int gk_auth_fixups(request_rec *r);
+const apr_array_header_t *gk_auth_roles(request_rec *r, gk_auth_req_t *req);
+const apr_array_header_t *gk_auth_perms(request_rec *r, gk_auth_req_t *req);
+const char *gk_auth_claim(request_rec *r, const char *name);
+const char *gk_auth_claim_string(apr_pool_t *p, json_t *v);
+
+/* gk_auth_authz.c */
+void gk_auth_register_providers(apr_pool_t *p);
+
+/* gk_auth_problem.c: error bodies */
+void gk_auth_insert_error_filter(request_rec *r);
+void gk_auth_register_filters(void);
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * mod_gk_auth: bearer-token (JWT) authentication and role- and
+ * permission-based authorization for Apache httpd 2.4.
+ *
+ * This file holds the module declaration and its hooks; the configuration
+ * is in gk_auth_config.c, the logic in gk_auth_*.c and in common/.
+ */
+#define GK_AUTH_MODULE_FILE /* AP_DECLARE_MODULE below names the module */
+#include "ap_provider.h"
+#include "http_protocol.h"
+#include "mod_auth.h"
+
+#include "gk_auth_private.h"
+#include "gk_log.h"
+#include "mod_gk_auth.h"
+
+static void log_print(void *baton, int level, const char *msg)
+{
+    ap_log_error(APLOG_MARK, level, 0, NULL, "%s", msg);
+}
+
+static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    /* before any thread exists, and before JSON objects are made */
+    json_object_seed(0);
+    gk_log_set(log_print, NULL);
+    gk_auth_conf_init_defaults(pconf);
+    return OK;
+}
+
+static void child_init(apr_pool_t *pchild, server_rec *s)
+{
+    gk_auth_child_init(pchild, s);
+}
+
+static void register_hooks(apr_pool_t *p)
+{
+    gk_auth_register_providers(p);
+    gk_auth_register_filters();
+    ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_header_parser(gk_auth_header_parser, NULL, NULL,
+                          APR_HOOK_REALLY_FIRST);
+    ap_hook_check_authn(gk_auth_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
+                        AP_AUTH_INTERNAL_PER_CONF);
+    ap_hook_note_auth_failure(gk_auth_note_auth_failure, NULL, NULL,
+                              APR_HOOK_MIDDLE);
+    ap_hook_fixups(gk_auth_fixups, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_insert_error_filter(gk_auth_insert_error_filter, NULL, NULL,
+                                APR_HOOK_MIDDLE);
+    APR_REGISTER_OPTIONAL_FN(gk_auth_claim);
+}
+
+AP_DECLARE_MODULE(gk_auth) = {
+    STANDARD20_MODULE_STUFF,
+    gk_auth_create_dir_conf,
+    gk_auth_merge_dir_conf,
+    gk_auth_create_srv_conf,
+    gk_auth_merge_srv_conf,
+    gk_auth_cmds,
+    register_hooks,
+    AP_MODULE_FLAG_ALWAYS_MERGE
+};
