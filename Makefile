@@ -51,7 +51,7 @@ FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/%,$(FUZZ_SRCS))
 
 .PHONY: all deps test check-unit check-fuzz check-integration demo install \
-        bench clean format fuzz
+        bench bench-verify clean format
 all: $(MODULE_SOS)
 
 # Install the Debian packages that are missing (root on Debian/Ubuntu).
@@ -122,6 +122,13 @@ demo: deps
 
 bench: deps all
 	bench/run
+
+$(BUILD)/bench/verify_bench: bench/verify_bench.c $(BUILD)/libgkcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $< -o $@ $(BUILD)/libgkcommon.a -lapr-1 $(LIBS)
+
+bench-verify: $(BUILD)/bench/verify_bench
+	$(BUILD)/bench/verify_bench
 
 install: all
 	@for m in $(MODULES); do n=$${m#mod_}; \
