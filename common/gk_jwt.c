@@ -44,9 +44,26 @@ void gk_verified_ref(gk_verified_t *v)
     apr_atomic_inc32(&v->refs);
 }
 
+void *gk_verified_memo_set(gk_verified_t *v, void *memo,
+                           void (*free_fn)(void *))
+{
+    void *prev;
+
+    v->memo_free = free_fn;
+    prev = apr_atomic_casptr((volatile void **)&v->memo, memo, NULL);
+    if (prev) {
+        free_fn(memo);
+        return prev;
+    }
+    return memo;
+}
+
 void gk_verified_unref(gk_verified_t *v)
 {
     if (v && !apr_atomic_dec32(&v->refs)) {
+        if (v->memo) {
+            v->memo_free(v->memo);
+        }
         json_decref(v->payload);
         free((void *)v->payload_text);
         free(v->token);

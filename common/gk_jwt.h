@@ -67,9 +67,17 @@ typedef struct gk_verified_t {
     const void *ring;
     apr_uint32_t gen;
     apr_int64_t cached_until;
+    /* What a user of the record derived from it, set once (see
+     * gk_verified_memo_set), freed with the record. */
+    void *volatile memo;
+    void (*memo_free)(void *memo);
 } gk_verified_t;
 
 void gk_verified_ref(gk_verified_t *v);
+/* Attach memo (malloc'd) once: returns memo, or the memo another thread
+ * attached first (then memo is freed with free_fn). */
+void *gk_verified_memo_set(gk_verified_t *v, void *memo,
+                           void (*free_fn)(void *));
 void gk_verified_unref(gk_verified_t *v);
 
 /* What a location demands of a token's claims. */

@@ -4,7 +4,6 @@
  * user. Failures answer per RFC 6750 with a Bearer challenge.
  */
 #include "apr_atomic.h"
-#include "apr_lib.h"
 #include "apr_strings.h"
 #include "http_core.h"
 #include "http_protocol.h"
@@ -132,19 +131,29 @@ static int scan_cookie_header(void *baton, const char *key, const char *val)
     return 1;
 }
 
-static int is_b64token_char(int c)
-{
-    /* RFC 6750 b64token, less '=' which may only end it */
-    return apr_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~'
-           || c == '+' || c == '/';
-}
+/* RFC 6750 b64token characters: ALPHA DIGIT - . _ ~ + / */
+static const unsigned char b64token_chars[256] = {
+    ['-'] = 1, ['.'] = 1, ['_'] = 1, ['~'] = 1, ['+'] = 1, ['/'] = 1,
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+    ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+    ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
+    ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+    ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+    ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
+    ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
+    ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+    ['y'] = 1, ['z'] = 1,
+};
 
-/* Checks "token68" syntax of len bytes at s. */
+/* Is s (len bytes) a b64token: 1*b64token-char *"=" ? */
 static int is_b64token(const char *s, apr_size_t len)
 {
     apr_size_t i = 0;
 
-    while (i < len && is_b64token_char((unsigned char)s[i])) {
+    while (i < len && b64token_chars[(unsigned char)s[i]]) {
         i++;
     }
     if (i == 0) {
@@ -184,17 +193,13 @@ static int find_token(request_rec *r, const gk_auth_dir_conf_t *conf,
                 e--;
             }
             hlen = (apr_size_t)(e - ht);
-            if (hlen > GK_TOKEN_MAX_LEN) {
-                *token = ht;
-                *len = hlen;
-                return OK; /* refused as too long, unparsed */
-            }
-            if (!is_b64token(ht, hlen)) {
+            if (!hlen) {
                 ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, GKLOGNO(10001)
-                              "malformed Bearer credentials");
+                              "Bearer credentials are empty");
                 return deny(r, req, HTTP_BAD_REQUEST, "invalid_request",
                             "malformed Bearer credentials");
             }
+            /* the syntax is checked when the token is not in the cache */
         }
         /* any other scheme is not ours: as if there were no token */
     }
@@ -208,16 +213,9 @@ static int find_token(request_rec *r, const gk_auth_dir_conf_t *conf,
                         "more than one token in the request");
         }
         if (cs.count) {
-            if (cs.value_len > GK_TOKEN_MAX_LEN
-                || is_b64token(cs.value, cs.value_len)) {
-                *token = cs.value;
-                *len = cs.value_len;
-                return OK;
-            }
-            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, GKLOGNO(10003)
-                          "malformed token cookie %s", conf->cookie);
-            return deny(r, req, HTTP_BAD_REQUEST, "invalid_request",
-                        "malformed token cookie");
+            *token = cs.value;
+            *len = cs.value_len;
+            return OK;
         }
     }
     *token = ht;
@@ -235,6 +233,8 @@ static apr_status_t release_verified(void *data)
 
 /* The verified record for token under conf's keys, from the cache or
  * verified now; the request holds one reference. */
+#define GK_ERR_SYNTAX GK_ERR_COUNT /* not a b64token: a bad request */
+
 static gk_status_e verify(request_rec *r, const gk_keyring_t *ring,
                           const char *token, apr_size_t len, apr_int64_t now,
                           gk_verified_t **out)
@@ -252,6 +252,9 @@ static gk_status_e verify(request_rec *r, const gk_keyring_t *ring,
     }
     v = gk_tokcache_get(token_cache, token, len, ring, gen, now);
     if (!v) {
+        if (!is_b64token(token, len)) {
+            return GK_ERR_SYNTAX;
+        }
         sets[n++] = ring->keys;
         if (ring->jwks) {
             g = gk_jwks_acquire(ring->jwks);
@@ -316,6 +319,12 @@ int gk_auth_check_authn(request_rec *r)
         pol.issuer = conf->issuer;
         pol.audiences = conf->audiences;
         st = gk_jwt_check_claims(v, &pol, now);
+    }
+    if (st == (gk_status_e)GK_ERR_SYNTAX) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, GKLOGNO(10003)
+                      "malformed bearer token");
+        return deny(r, req, HTTP_BAD_REQUEST, "invalid_request",
+                    "malformed Bearer credentials");
     }
     if (st != GK_OK) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, GKLOGNO(10006)

@@ -4,35 +4,37 @@
  * roles and permissions that Require lines test.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "apr_strings.h"
 
 #include "gk_auth_private.h"
 #include "mod_gk_auth.h"
 
-const apr_array_header_t *gk_auth_roles(request_rec *r, gk_auth_req_t *req)
-{
-    if (!req->roles) {
-        req->roles = apr_array_make(r->pool, 4, sizeof(const char *));
-        gk_claim_strings(r->pool,
-                         gk_claim_get(req->v->payload,
-                                      gk_auth_conf_roles_claim(req->conf)),
-                         req->roles);
-    }
-    return req->roles;
-}
+/*
+ * Roles and permissions of the token, with the GK_ROLES/GK_PERMISSIONS
+ * strings. They depend on the token and on three settings of the scope;
+ * the first request that derives them keeps them with the verified token
+ * (a memo), so that repeated tokens skip the work.
+ */
+typedef struct {
+    const void *roles_claim, *perms_claim, *role_perms; /* the settings */
+    apr_array_header_t roles, perms;    /* read-only views */
+    const char *roles_env, *perms_env;
+} identity_memo_t;
 
-/* Permissions: the permissions claim, the RFC 9068 "scope" claim and what
- * GKAuthRolePermissions grants the user's roles, without repeats. */
-const apr_array_header_t *gk_auth_perms(request_rec *r, gk_auth_req_t *req)
+static void derive_now(request_rec *r, gk_auth_req_t *req)
 {
-    const apr_array_header_t *roles, *rp = req->conf->role_perms;
-    apr_array_header_t *perms;
+    const apr_array_header_t *rp = req->conf->role_perms;
+    apr_array_header_t *roles, *perms;
     int i, j;
 
-    if (req->perms) {
-        return req->perms;
-    }
+    roles = apr_array_make(r->pool, 4, sizeof(const char *));
+    gk_claim_strings(r->pool,
+                     gk_claim_get(req->v->payload,
+                                  gk_auth_conf_roles_claim(req->conf)),
+                     roles);
+    /* the permissions claim, RFC 9068 "scope", and the roles' grants */
     perms = apr_array_make(r->pool, 8, sizeof(const char *));
     gk_claim_strings(r->pool,
                      gk_claim_get(req->v->payload,
@@ -40,23 +42,112 @@ const apr_array_header_t *gk_auth_perms(request_rec *r, gk_auth_req_t *req)
                      perms);
     gk_claim_strings(r->pool, json_object_get(req->v->payload, "scope"),
                      perms);
-    if (rp) {
-        roles = gk_auth_roles(r, req);
-        for (i = 0; i < rp->nelts; i++) {
-            const gk_role_perms_t *e = &APR_ARRAY_IDX(rp, i, gk_role_perms_t);
-            if (!gk_strlist_has(roles, e->role)) {
-                continue;
-            }
-            for (j = 0; j < e->perms->nelts; j++) {
-                const char *p = APR_ARRAY_IDX(e->perms, j, const char *);
-                if (!gk_strlist_has(perms, p)) {
-                    APR_ARRAY_PUSH(perms, const char *) = p;
-                }
+    for (i = 0; rp && i < rp->nelts; i++) {
+        const gk_role_perms_t *e = &APR_ARRAY_IDX(rp, i, gk_role_perms_t);
+        if (!gk_strlist_has(roles, e->role)) {
+            continue;
+        }
+        for (j = 0; j < e->perms->nelts; j++) {
+            const char *p = APR_ARRAY_IDX(e->perms, j, const char *);
+            if (!gk_strlist_has(perms, p)) {
+                APR_ARRAY_PUSH(perms, const char *) = p;
             }
         }
     }
+    req->roles = roles;
     req->perms = perms;
-    return perms;
+    req->roles_env = gk_strlist_join(r->pool, roles, " ");
+    req->perms_env = gk_strlist_join(r->pool, perms, " ");
+}
+
+/* Copy a list into packed storage at *at; returns a read-only view. */
+static void pack_list(apr_array_header_t *view, const apr_array_header_t *src,
+                      char **at)
+{
+    const char **elts = (const char **)*at;
+    char *s = *at + sizeof(char *) * (apr_size_t)src->nelts;
+    int i;
+
+    for (i = 0; i < src->nelts; i++) {
+        const char *v = APR_ARRAY_IDX(src, i, const char *);
+        apr_size_t n = strlen(v) + 1;
+        memcpy(s, v, n);
+        elts[i] = s;
+        s += n;
+    }
+    memset(view, 0, sizeof(*view));
+    view->elt_size = sizeof(char *);
+    view->nelts = view->nalloc = src->nelts;
+    view->elts = (char *)elts;
+    *at = s;
+}
+
+static apr_size_t list_size(const apr_array_header_t *l)
+{
+    apr_size_t n = sizeof(char *) * (apr_size_t)l->nelts;
+    int i;
+
+    for (i = 0; i < l->nelts; i++) {
+        n += strlen(APR_ARRAY_IDX(l, i, const char *)) + 1;
+    }
+    return n;
+}
+
+static void derive(request_rec *r, gk_auth_req_t *req)
+{
+    const void *rc = gk_auth_conf_roles_claim(req->conf);
+    const void *pc = gk_auth_conf_perms_claim(req->conf);
+    const void *rp = req->conf->role_perms;
+    identity_memo_t *m = req->v->memo;
+    apr_size_t size, re, pe;
+    char *at;
+
+    if (req->roles) {
+        return;
+    }
+    if (m && m->roles_claim == rc && m->perms_claim == pc
+        && m->role_perms == rp) {
+        req->roles = &m->roles;
+        req->perms = &m->perms;
+        req->roles_env = m->roles_env;
+        req->perms_env = m->perms_env;
+        return;
+    }
+    derive_now(r, req);
+    if (m) {
+        return; /* another scope's memo is there: keep it */
+    }
+    re = strlen(req->roles_env) + 1;
+    pe = strlen(req->perms_env) + 1;
+    size = APR_ALIGN_DEFAULT(sizeof(*m)) + list_size(req->roles)
+           + list_size(req->perms) + re + pe + 2 * sizeof(char *);
+    if (!(m = malloc(size))) {
+        return;
+    }
+    m->roles_claim = rc;
+    m->perms_claim = pc;
+    m->role_perms = rp;
+    at = (char *)m + APR_ALIGN_DEFAULT(sizeof(*m));
+    pack_list(&m->roles, req->roles, &at);
+    at = (char *)APR_ALIGN_DEFAULT((apr_uintptr_t)at);
+    pack_list(&m->perms, req->perms, &at);
+    memcpy(at, req->roles_env, re);
+    m->roles_env = at;
+    memcpy(at + re, req->perms_env, pe);
+    m->perms_env = at + re;
+    gk_verified_memo_set(req->v, m, free);
+}
+
+const apr_array_header_t *gk_auth_roles(request_rec *r, gk_auth_req_t *req)
+{
+    derive(r, req);
+    return req->roles;
+}
+
+const apr_array_header_t *gk_auth_perms(request_rec *r, gk_auth_req_t *req)
+{
+    derive(r, req);
+    return req->perms;
 }
 
 /* A claim as one string: strings as they are, other scalars as JSON,
@@ -150,10 +241,10 @@ int gk_auth_fixups(request_rec *r)
         return DECLINED;
     }
     apr_table_setn(r->subprocess_env, GK_AUTH_ENV_USER, req->user);
-    apr_table_setn(r->subprocess_env, GK_AUTH_ENV_ROLES,
-                   gk_strlist_join(r->pool, gk_auth_roles(r, req), " "));
+    derive(r, req);
+    apr_table_setn(r->subprocess_env, GK_AUTH_ENV_ROLES, req->roles_env);
     apr_table_setn(r->subprocess_env, GK_AUTH_ENV_PERMISSIONS,
-                   gk_strlist_join(r->pool, gk_auth_perms(r, req), " "));
+                   req->perms_env);
     apr_table_setn(r->subprocess_env, GK_AUTH_ENV_CLAIMS,
                    req->v->payload_text);
     conf = ap_get_module_config(r->per_dir_config, &gk_auth_module);

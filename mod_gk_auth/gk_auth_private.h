@@ -65,8 +65,10 @@ typedef struct {
 typedef struct {
     gk_verified_t *v;               /* the verified token, or NULL */
     const char *user;
-    apr_array_header_t *roles;      /* computed on first use */
-    apr_array_header_t *perms;
+    const apr_array_header_t *roles; /* computed on first use */
+    const apr_array_header_t *perms;
+    const char *roles_env;          /* GK_ROLES, GK_PERMISSIONS */
+    const char *perms_env;
     const gk_auth_dir_conf_t *conf; /* of the authenticating scope */
     /* the error answer in preparation */
     int problem_status;

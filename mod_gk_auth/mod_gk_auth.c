@@ -59,5 +59,5 @@ AP_DECLARE_MODULE(gk_auth) = {
     gk_auth_merge_srv_conf,
     gk_auth_cmds,
     register_hooks,
-    AP_MODULE_FLAG_ALWAYS_MERGE
+    0
 };
