@@ -426,6 +426,75 @@ static const char *set_cache(cmd_parms *cmd, void *dc, const char *arg)
     return parse_int(cmd, arg, 0, 1 << 20, &c->cache_size);
 }
 
+/*
+ * At startup: a virtual host that uses AuthType gk-bearer must have keys
+ * somewhere (server level or some section). Sections are checked merged
+ * only with the host's defaults, so a key set in an enclosing section is
+ * not seen: the check refuses only hosts that have no key at all, which is
+ * certain to fail every request.
+ */
+static int uses_bearer(server_rec *s, ap_conf_vector_t *section,
+                       apr_pool_t *p)
+{
+    APR_OPTIONAL_FN_TYPE(authn_ap_auth_type) *auth_type =
+        APR_RETRIEVE_OPTIONAL_FN(authn_ap_auth_type);
+    request_rec r;
+    const char *type;
+
+    if (!auth_type) {
+        return 0; /* mod_authn_core is not loaded: AuthType is unknown */
+    }
+
+    memset(&r, 0, sizeof(r));
+    r.pool = p;
+    r.server = s;
+    r.per_dir_config = section ? ap_merge_per_dir_configs(p,
+                                                          s->lookup_defaults,
+                                                          section)
+                               : s->lookup_defaults;
+    type = auth_type(&r);
+    return type && !strcasecmp(type, GK_AUTH_TYPE);
+}
+
+static int has_ring(ap_conf_vector_t *v)
+{
+    gk_auth_dir_conf_t *c = ap_get_module_config(v, &gk_auth_module);
+    return c && c->ring;
+}
+
+int gk_auth_check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                         apr_pool_t *ptemp, server_rec *s)
+{
+    for (; s; s = s->next) {
+        core_server_config *core = ap_get_core_module_config(s->module_config);
+        apr_array_header_t *lists[2] = {core->sec_dir, core->sec_url};
+        int i, j, keys = has_ring(s->lookup_defaults), bearer = 0;
+
+        bearer = uses_bearer(s, NULL, ptemp);
+        for (i = 0; i < 2; i++) {
+            for (j = 0; lists[i] && j < lists[i]->nelts; j++) {
+                ap_conf_vector_t *sec = APR_ARRAY_IDX(lists[i], j,
+                                                      ap_conf_vector_t *);
+                keys = keys || has_ring(sec);
+                bearer = bearer || uses_bearer(s, sec, ptemp);
+            }
+        }
+        if (bearer && !keys) {
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, s,
+                         GKLOGNO(10040) "AuthType %s is used in %s but no "
+                         "GKAuthKey or GKAuthKeySet is configured there",
+                         GK_AUTH_TYPE,
+                         s->is_virtual
+                             ? apr_psprintf(ptemp, "the virtual host "
+                                            "defined at %s:%d", s->defn_name,
+                                            s->defn_line_number)
+                             : "the main server");
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    return OK;
+}
+
 /* Key material and token policy belong to the administrator: server config,
  * virtual host and directory sections, never .htaccess. */
 #define ADMIN (RSRC_CONF | ACCESS_CONF)

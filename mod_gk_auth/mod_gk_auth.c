@@ -38,6 +38,7 @@ static void register_hooks(apr_pool_t *p)
     gk_auth_register_providers(p);
     gk_auth_register_filters();
     ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(gk_auth_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_header_parser(gk_auth_header_parser, NULL, NULL,
                           APR_HOOK_REALLY_FIRST);
