@@ -138,6 +138,10 @@ static int verify_pkey(const gk_key_t *k, const unsigned char *in,
         }
         sig = der;
     }
+    else if ((ai->kind == GK_KIND_RSA || ai->kind == GK_KIND_PSS)
+             && siglen != (size_t)EVP_PKEY_get_size(k->pkey)) {
+        return 0; /* RFC 8017: exactly the modulus length, no shortcuts */
+    }
     ctx = EVP_MD_CTX_new();
     if (!ctx || EVP_DigestVerifyInit(ctx, &pctx, k->md, NULL, k->pkey) != 1) {
         goto done;
@@ -284,6 +288,10 @@ gk_status_e gk_jwt_verify(const char *token, apr_size_t len,
     if (hlen < 0) {
         return GK_ERR_MALFORMED;
     }
+    /* jansson skips some NUL bytes: JSON text never contains one */
+    if (memchr(buf, '\0', (size_t)hlen)) {
+        return GK_ERR_HEADER;
+    }
     header = json_loadb((const char *)buf, (size_t)hlen,
                         JSON_REJECT_DUPLICATES, &jerr);
     if (!json_is_object(header)) {
@@ -352,8 +360,10 @@ gk_status_e gk_jwt_verify(const char *token, apr_size_t len,
         v->refs = 1;
         v->alg = alg;
         v->typ = classify_typ(typ);
-        v->payload = json_loadb((const char *)buf, (size_t)plen,
-                                JSON_REJECT_DUPLICATES, &jerr);
+        v->payload = memchr(buf, '\0', (size_t)plen)
+                         ? NULL
+                         : json_loadb((const char *)buf, (size_t)plen,
+                                      JSON_REJECT_DUPLICATES, &jerr);
         v->payload_text = malloc((size_t)plen + 1);
         if (!v->payload_text) {
             st = GK_ERR_INTERNAL;
@@ -384,7 +394,7 @@ gk_status_e gk_jwt_check_claims(const gk_verified_t *v,
     int i;
 
     if (v->has_exp) {
-        if (now >= v->exp + pol->leeway) {
+        if (now - pol->leeway >= v->exp) {
             return GK_ERR_EXPIRED;
         }
     }
