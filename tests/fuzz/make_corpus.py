@@ -1,0 +1,403 @@
+#!/usr/bin/python3
+"""Write the seed corpora of the fuzz targets: tests/fuzz/corpus/<name>/.
+
+    /usr/bin/python3 tests/fuzz/make_corpus.py
+
+Standard library only, deterministic. Each seed is a file "g-NNN-label";
+files this script wrote before ("g-*") are replaced, other files (inputs
+libFuzzer found, "crash-*" reproducers kept as regressions) are left alone.
+
+jwt seeds: raw tokens (HS256 ones signed with the fuzz target's
+FUZZ_SECRET, so they verify) and "#sign\\n" HEADER NUL PAYLOAD inputs that
+fuzz_jwt.c signs itself. jwks seeds: JWKS documents. b64url seeds: text.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CORPUS = os.path.join(HERE, "corpus")
+
+# must match tests/fuzz/fuzz_jwt.c
+FUZZ_SECRET = b"gatekeeper-fuzz-hs256-secret-0123456789"
+FUZZ_SECRET_KID = b"gatekeeper-fuzz-hs256-kid-k1-secret-0123"
+FUZZ_SECRET_512 = (b"gatekeeper-fuzz-hs512-secret-0123456789-0123456789-"
+                   b"0123456789-012")
+TS = 1700000000
+
+
+def b64(data):
+    if isinstance(data, str):
+        data = data.encode()
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def hs(header, payload, secret=FUZZ_SECRET, digest=hashlib.sha256):
+    """A compact JWS of header/payload text (str or bytes), HMAC-signed."""
+    inp = b64(header) + "." + b64(payload)
+    mac = hmac.new(secret, inp.encode(), digest).digest()
+    return inp + "." + b64(mac)
+
+
+def signed_input(inp, secret=FUZZ_SECRET):
+    """Sign an already-encoded signing input as it is."""
+    mac = hmac.new(secret, inp.encode(), hashlib.sha256).digest()
+    return inp + "." + b64(mac)
+
+
+def sign_form(header, payload):
+    """A "#sign" input: fuzz_jwt signs header and payload itself."""
+    if isinstance(header, str):
+        header = header.encode()
+    if isinstance(payload, str):
+        payload = payload.encode()
+    return b"#sign\n" + header + b"\0" + payload
+
+
+H = '{"alg":"HS256"}'
+P = ('{"sub":"alice","exp":1700003600,"iss":"https://issuer.example",'
+     '"aud":["api","x"],"roles":["admin","user"],"scope":"read write",'
+     '"permissions":["admin:*","docs:read"],'
+     '"realm_access":{"roles":["realm-admin"]},'
+     '"https://example.com/roles":"a b"}')
+
+
+def deep(n, open_="[", close="]", inner="1"):
+    return open_ * n + inner + close * n
+
+
+def deep_obj(n):
+    return '{"a":' * n + "1" + "}" * n
+
+
+def jwt_seeds():
+    s = []
+    good = hs(H, P)
+    d1, d2 = good.index("."), good.rindex(".")
+    h, p, sig = good[:d1], good[d1 + 1:d2], good[d2 + 1:]
+    add = lambda label, data: s.append((label, data))
+
+    # valid tokens
+    add("valid-hs256", good)
+    add("valid-hs256-kid", hs('{"alg":"HS256","kid":"k1"}', P,
+                              FUZZ_SECRET_KID))
+    add("valid-hs512", hs('{"alg":"HS512","typ":"JWT"}', P, FUZZ_SECRET_512,
+                          hashlib.sha512))
+    add("valid-at-jwt", hs('{"alg":"HS256","typ":"at+jwt"}', P))
+    add("valid-empty-claims", hs(H, "{}"))
+    # refused algorithms
+    for alg in ["none", "None", "NONE", "", "hs256", "HS256 ", "ES256K",
+                "RS256", "PS256", "ES256", "ES512", "EdDSA"]:
+        add("alg-" + (alg.strip() or "empty").replace(" ", "_"),
+            hs('{"alg":%s}' % json.dumps(alg), P))
+    add("alg-none-unsecured", b64('{"alg":"none"}') + "." + p + ".")
+    add("alg-missing", hs('{"typ":"JWT"}', P))
+    add("alg-number", hs('{"alg":256}', P))
+    add("alg-array", hs('{"alg":["HS256"]}', P))
+    add("alg-nul-escape", hs('{"alg":"HS256\\u0000"}', P))
+    add("crit", hs('{"alg":"HS256","crit":["exp"]}', P))
+    add("crit-empty", hs('{"alg":"HS256","crit":[]}', P))
+    # duplicates
+    add("dup-header-alg", hs('{"alg":"HS256","alg":"none"}', P))
+    add("dup-header-escaped", hs('{"alg":"HS256","\\u0061lg":"HS256"}', P))
+    add("dup-payload-sub", hs(H, '{"sub":"alice","sub":"admin"}'))
+    add("dup-payload-nested", hs(H, '{"r":{"a":1,"a":2}}'))
+    # payload shapes
+    for label, pl in [("array", "[1,2]"), ("string", '"x"'), ("null", "null"),
+                      ("number", "1e400"), ("trunc", '{"sub":"a"'),
+                      ("trailing", '{"sub":"a"}x'), ("bom", "\ufeff{}"),
+                      ("nul-escape", '{"sub":"a\\u0000b"}'),
+                      ("invalid-utf8", b'{"sub":"\xff\xfe"}'),
+                      ("surrogate", '{"sub":"\\ud800"}'),
+                      ("raw-nul", b'{"sub":"a\x00b"}')]:
+        add("payload-" + label, hs(H, pl))
+    # claim values
+    for label, pl in [
+            ("exp-string", '{"exp":"1700003600"}'),
+            ("exp-real", '{"exp":1700003600.5,"nbf":1699999999.9}'),
+            ("exp-1e400", '{"exp":1e400}'),
+            ("exp-neg-1e300", '{"exp":-1e300}'),
+            ("exp-1e300", '{"exp":1e300}'),
+            ("exp-int64-max", '{"exp":9223372036854775807}'),
+            ("exp-int64-max-59", '{"exp":9223372036854775748}'),
+            ("exp-int64-min", '{"exp":-9223372036854775808}'),
+            ("exp-too-big", '{"exp":9223372036854775808}'),
+            ("exp-tiny", '{"exp":1e-400}'),
+            ("exp-neg-zero", '{"exp":-0.0}'),
+            ("nbf-int64-max", '{"exp":1800000000,"nbf":9223372036854775807}'),
+            ("iat-int64-max", '{"exp":1800000000,"iat":9223372036854775807}'),
+            ("nbf-int64-min", '{"nbf":-9223372036854775808}'),
+            ("iss-number", '{"iss":1}'),
+            ("aud-mixed", '{"aud":["api",1]}'),
+            ("aud-empty", '{"aud":[]}'),
+            ("aud-object", '{"aud":{"api":1}}'),
+            ("roles-mixed", '{"roles":["a",1,null,{},[],"","b c"]}'),
+            ("roles-spaces", '{"roles":"  a  b   c  "}'),
+            ("perms-wild", '{"permissions":["*","a:*:c","::","*:*:*","a::b",'
+                           '"admin:*x","\\u0001"]}'),
+            ("sub-ctl", '{"sub":"a\\r\\nSet-Cookie: x\\"\\\\"}'),
+            ("sub-long", '{"sub":"' + "x" * 5000 + '"}'),
+            ("dotted-literal", '{"https://example.com/roles":["x"],'
+                               '"https://example":{"com/roles":["y"]}}'),
+            ("realm-deep", '{"realm_access":{"roles":{"roles":["x"]}},'
+                           '"a":{"b":{"c":["d"]}}}'),
+    ]:
+        add("claims-" + label, hs(H, pl))
+    # typ
+    for typ in ["JWT", "jwt", "at+jwt", "application/at+jwt", "JOSE", "",
+                "application/jwt"]:
+        add("typ-" + (typ.replace("/", "_").replace("+", "_") or "empty"),
+            hs('{"alg":"HS256","typ":%s}' % json.dumps(typ), P))
+    add("typ-number", hs('{"alg":"HS256","typ":1}', P))
+    add("kid-number", hs('{"alg":"HS256","kid":1}', P))
+    add("kid-unknown", hs('{"alg":"HS256","kid":"nope"}', P))
+    add("kid-long", hs('{"alg":"HS256","kid":"%s"}' % ("k" * 3000), P))
+    # shape
+    add("two-segments", h + "." + p)
+    add("four-segments", good + "." + sig)
+    add("five-segments", ".".join([h, p, sig, sig, sig]))
+    add("empty", "")
+    add("dots", "..")
+    add("dots3", "...")
+    add("empty-header", "." + p + "." + sig)
+    add("empty-payload", h + ".." + sig)
+    add("empty-sig", h + "." + p + ".")
+    add("padded-header", h + "=." + p + "." + sig)
+    add("std-alphabet", h + "." + p + "." + sig.replace("-", "+").replace(
+        "_", "/") + "+/")
+    add("space", " " + good)
+    add("newline", good + "\n")
+    add("bearer", "Bearer " + good)
+    add("nul-in-token", good[:10] + "\0" + good[11:])
+    add("trailing-bits", h + "." + p + "." + "Zh")
+    add("len-mod4-1", "e." + p + "." + sig)
+    add("payload-padded-signed", signed_input(h + "." + p + "="))
+    add("payload-space-signed", signed_input(h + "." + p + " "))
+    # huge
+    add("huge-sig-1368", h + "." + p + "." + "A" * 1368)
+    add("huge-sig-6000", h + "." + p + "." + "A" * 6000)
+    big = hs(H, '{"sub":"alice","p":"' + "x" * 6000 + '"}')
+    add("big-valid", big)
+    add("over-max", "A" * 8190 + ".A.A")
+    add("huge-garbage", "." * 9000)
+    add("deep-header", hs('{"alg":"HS256","x":' + deep(3000) + "}", P))
+    add("deep-payload", hs(H, '{"x":' + deep(2040) + "}"))
+    add("deep-payload-obj", hs(H, deep_obj(1500)))
+    add("wide-payload", hs(H, "{" + ",".join('"k%d":%d' % (i, i)
+                                             for i in range(600)) + "}"))
+    add("ec-der-sig", b64('{"alg":"ES256"}') + "." + p + "." +
+        b64(bytes([0x30, 0x44, 0x02, 0x20]) + b"\x01" * 32 +
+            bytes([0x02, 0x20]) + b"\x01" * 32))
+    add("ec-short-sig", b64('{"alg":"ES256","kid":"ec"}') + "." + p + "." +
+        b64(b"\x01" * 63))
+    add("es512-sig", b64('{"alg":"ES512"}') + "." + p + "." +
+        b64(b"\xff" * 132))
+    add("rsa-sig-extra", b64('{"alg":"RS256","kid":"rsa"}') + "." + p + "." +
+        b64(b"\x01" * 257))
+    add("ps-sig-short", b64('{"alg":"PS256"}') + "." + p + "." +
+        b64(b"\x01" * 255))
+    add("eddsa-sig", b64('{"alg":"EdDSA","kid":"ed"}') + "." + p + "." +
+        b64(b"\x00" * 64))
+    add("hmac-truncated", h + "." + p + "." + sig[:22])
+
+    # "#sign" forms: the target signs them, so the JSON is reached
+    for label, hdr, pl in [
+            ("basic", H, P),
+            ("no-nul", None, P),
+            ("typ-at", '{"alg":"HS256","typ":"at+jwt"}', P),
+            ("kid", '{"alg":"HS256","kid":"rsa"}', P),
+            ("crit", '{"alg":"HS256","crit":["b64"],"b64":false}', P),
+            ("dup", '{"alg":"HS256"}', '{"a":1,"a":1}'),
+            ("exp-max", H, '{"exp":9223372036854775807,"nbf":-1e308}'),
+            ("exp-real-edge", H, '{"exp":9.2233720368547758e18}'),
+            ("exp-nan-ish", H, '{"exp":1e309}'),
+            ("nums", H, '{"exp":-0,"nbf":0e0,"iat":1E+2,"x":-1.5e-300}'),
+            ("unicode", H, '{"sub":"\\u00e9\\ud83d\\udd11\\u2028",'
+                           '"roles":"\\u0020a\\u0009b"}'),
+            ("escaped-nul", H, '{"sub":"\\u0000"}'),
+            ("deep", H, '{"roles":' + deep(2100) + "}"),
+            ("aud", H, '{"aud":["web","api"],"iss":"https://issuer.example",'
+                       '"exp":1700000100}'),
+            ("claims-types", H, '{"roles":{"a":1},"scope":[1],'
+                                '"permissions":"a:* b::c *"}'),
+    ]:
+        if hdr is None:
+            add("sign-" + label, b"#sign\n" + pl.encode())
+        else:
+            add("sign-" + label, sign_form(hdr, pl))
+    return s
+
+
+# Public EC points: the generators of P-256, P-384 and P-521 (valid keys).
+P256_G = (
+    "6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296",
+    "4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5")
+P384_G = (
+    "aa87ca22be8b05378eb1c71ef320ad746e1d3b628ba79b9859f741e082542a38"
+    "5502f25dbf55296c3a545e3872760ab7",
+    "3617de4a96262c6f5d9e98bf9292dc29f8f41dbd289a147ce9da3113b5f0b8c0"
+    "0a60b1ce1d7e819d7a431d7c90ea0e5f")
+P521_G = (
+    "00c6858e06b70404e9cd9e3ecb662395b4429c648139053fb521f828af606b4d"
+    "3dbaa14b5e77efe75928fe1dc127a2ffa8de3348b3c1856a429bf97e7e31c2e5bd66",
+    "011839296a789a3bc0045c8a5fb42c7d1bd998f54449579b446817afbd17273e"
+    "662c97ee72995ef42640c550b9013fad0761353c7086a272c24088be94769fd16650")
+ED25519_B = "58" + "66" * 31  # the Ed25519 base point, encoded
+
+
+def hexb64(h):
+    return b64(bytes.fromhex(h))
+
+
+def rsa_n(bits=2048, low=1):
+    # any odd number with the top bit set is a modulus OpenSSL accepts
+    return b64(((1 << (bits - 1)) + low).to_bytes(bits // 8, "big"))
+
+
+def jwks(*keys, extra=""):
+    return '{"keys":[' + ",".join(keys) + "]" + extra + "}"
+
+
+def jwk(**m):
+    return json.dumps(m, separators=(",", ":"))
+
+
+def jwks_seeds():
+    s = []
+    add = lambda label, data: s.append((label, data))
+    rsa = dict(kty="RSA", alg="RS256", n=rsa_n(), e="AQAB")
+    ec256 = dict(kty="EC", alg="ES256", crv="P-256", x=hexb64(P256_G[0]),
+                 y=hexb64(P256_G[1]))
+    ec384 = dict(kty="EC", alg="ES384", crv="P-384", x=hexb64(P384_G[0]),
+                 y=hexb64(P384_G[1]))
+    ec521 = dict(kty="EC", alg="ES512", crv="P-521", x=hexb64(P521_G[0]),
+                 y=hexb64(P521_G[1]))
+    okp = dict(kty="OKP", alg="EdDSA", crv="Ed25519", x=hexb64(ED25519_B))
+    oct_ = dict(kty="oct", alg="HS256", k=b64(b"k" * 32))
+
+    def v(d, **ch):
+        e = dict(d)
+        for k, val in ch.items():
+            if val is None:
+                e.pop(k, None)
+            else:
+                e[k] = val
+        return jwk(**e)
+
+    add("all-types", jwks(jwk(**rsa), jwk(**ec256), jwk(**ec384),
+                          jwk(**ec521), jwk(**okp), jwk(**oct_)))
+    add("rsa", jwks(jwk(**rsa)))
+    add("rsa-kid-use-ops", jwks(v(rsa, kid="r1", use="sig",
+                                  key_ops=["verify"])))
+    add("ec256", jwks(jwk(**ec256)))
+    add("okp", jwks(jwk(**okp)))
+    add("oct", jwks(jwk(**oct_)))
+    add("no-alg", jwks(v(rsa, alg=None), v(ec256, alg=None)))
+    add("alg-none", jwks(v(rsa, alg="none")))
+    add("alg-number", jwks(v(rsa, alg=1)))
+    add("use-enc", jwks(v(rsa, use="enc")))
+    add("key-ops-sign", jwks(v(ec256, key_ops=["sign"])))
+    add("key-ops-string", jwks(v(ec256, key_ops="verify")))
+    add("kty-mismatch", jwks(v(rsa, kty="EC"), v(ec256, alg="RS256")))
+    add("kty-missing", jwks(v(rsa, kty=None)))
+    add("rsa-1024", jwks(v(rsa, n=rsa_n(1024))))
+    add("rsa-16384", jwks(v(rsa, n=rsa_n(16384))))
+    add("rsa-e-1", jwks(v(rsa, e="AQ")))
+    add("rsa-e-even", jwks(v(rsa, e="AQAA")))
+    add("rsa-e-huge", jwks(v(rsa, e=b64(b"\xff" * 300))))
+    add("rsa-e-zero", jwks(v(rsa, e="AA")))
+    add("rsa-n-padded", jwks(v(rsa, n=rsa["n"] + "==")))
+    add("rsa-n-std", jwks(v(rsa, n="+" + rsa["n"][1:])))
+    add("rsa-n-leading-zeros", jwks(v(rsa, n=b64(b"\0" * 64 + (
+        (1 << 2047) + 1).to_bytes(256, "big")))))
+    add("rsa-n-empty", jwks(v(rsa, n="")))
+    add("rsa-n-number", jwks(v(rsa, n=12345)))
+    add("rsa-n-even", jwks(v(rsa, n=rsa_n(2048, 2))))
+    add("ec-off-curve", jwks(v(ec256, y=hexb64(P256_G[1][:-1] + "4"))))
+    add("ec-zero", jwks(v(ec256, x=b64(b"\0" * 32), y=b64(b"\0" * 32))))
+    add("ec-ff", jwks(v(ec256, x=b64(b"\xff" * 32), y=b64(b"\xff" * 32))))
+    add("ec-short-x", jwks(v(ec256, x=b64(b"\1" * 31))))
+    add("ec-crv-mismatch", jwks(v(ec384, crv="P-256"), v(ec256, alg="ES384")))
+    add("ec-crv-unknown", jwks(v(ec256, crv="secp256k1")))
+    add("ec-crv-number", jwks(v(ec256, crv=256)))
+    add("okp-x25519", jwks(v(okp, crv="X25519")))
+    add("okp-ed448", jwks(v(okp, crv="Ed448", x=b64(b"\1" * 57))))
+    add("okp-zero", jwks(v(okp, x=b64(b"\0" * 32))))
+    add("okp-ff", jwks(v(okp, x=b64(b"\xff" * 32))))
+    add("oct-short", jwks(v(oct_, k=b64(b"k" * 31))))
+    add("oct-empty", jwks(v(oct_, k="")))
+    add("oct-hs512-short", jwks(v(oct_, alg="HS512")))
+    add("kid-number", jwks(v(rsa, kid=7)))
+    add("kid-nul", '{"keys":[{"kty":"oct","alg":"HS256","kid":"a\\u0000",'
+                   '"k":"%s"}]}' % oct_["k"])
+    add("dup-keys", '{"keys":[],"keys":[%s]}' % jwk(**oct_))
+    add("dup-member", '{"keys":[{"kty":"oct","kty":"oct","alg":"HS256",'
+                      '"k":"%s"}]}' % oct_["k"])
+    add("empty-keys", '{"keys":[]}')
+    add("keys-object", '{"keys":{}}')
+    add("no-keys", "{}")
+    add("top-array", "[%s]" % jwk(**oct_))
+    add("not-json", "{")
+    add("empty", "")
+    add("bom", "\ufeff" + jwks(jwk(**oct_)))
+    add("invalid-utf8", b'{"keys":[{"kty":"\xff"}]}')
+    add("nul-byte", b'{"keys":[' + jwk(**oct_).encode() + b"]}\0")
+    add("numbers", '{"keys":[{"kty":"oct","alg":"HS256","k":"%s",'
+                   '"x":1e400}]}' % oct_["k"])
+    add("big-int", '{"keys":[],"n":123456789012345678901234567890}')
+    add("deep", '{"keys":[' + deep(3000) + "]}")
+    add("deep-obj", '{"keys":[' + deep_obj(1000) + "]}")
+    add("many-keys", jwks(*([jwk(**oct_)] * 300)))
+    add("many-mixed", jwks(*([jwk(**ec256), jwk(**okp)] * 20)))
+    add("not-object-key", jwks("1", '"x"', "null"))
+    add("surrogates", '{"keys":[{"kty":"\\ud800\\udc00"}]}')
+    return s
+
+
+def b64url_seeds():
+    s = []
+    add = lambda label, data: s.append((label, data))
+    for label, data in [
+            ("empty", ""), ("f", "Zg"), ("fo", "Zm8"), ("foo", "Zm9v"),
+            ("foobar", "Zm9vYmFy"), ("pad1", "Zm8="), ("pad2", "Zg=="),
+            ("plus-slash", "+/+/"), ("url", "-_-_"), ("mod1", "Zm9vY"),
+            ("trailing-bits-2", "Zh"), ("trailing-bits-3", "Zm9"),
+            ("space", "Zm 9v"), ("newline", "Zm9v\n"), ("tab", "\tZm9v"),
+            ("nul", b"Zm\0v"), ("high", b"Zm\xff\x80"), ("all-A", "A" * 1000),
+            ("all-underscore", "_" * 1023), ("long-mod1", "A" * 4097),
+            ("dots", "a.b.c"), ("header", b64('{"alg":"HS256"}')),
+            ("binary", bytes(range(256))), ("utf8", "\u00e9\u20ac")]:
+        add(label, data)
+    return s
+
+
+def write(name, seeds):
+    d = os.path.join(CORPUS, name)
+    os.makedirs(d, exist_ok=True)
+    for f in os.listdir(d):
+        if f.startswith("g-"):
+            os.unlink(os.path.join(d, f))
+    labels = set()
+    for i, (label, data) in enumerate(seeds):
+        assert label not in labels, label
+        labels.add(label)
+        if isinstance(data, str):
+            data = data.encode()
+        with open(os.path.join(d, "g-%03d-%s" % (i, label)), "wb") as f:
+            f.write(data)
+    print("%s: %d seeds in %s" % (name, len(seeds), d))
+
+
+def main():
+    write("jwt", jwt_seeds())
+    write("jwks", jwks_seeds())
+    write("b64url", b64url_seeds())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

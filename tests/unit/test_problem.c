@@ -1,0 +1,160 @@
+/* Problem details (gk_problem), HTTP quoting and the log sink (gk_log). */
+#include "gk_log.h"
+#include "gk_problem.h"
+#include "gk_test.h"
+
+static json_t *parse_body(const char *body, apr_size_t len)
+{
+    json_error_t e;
+    json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &e);
+    ck_assert_msg(j != NULL, "not JSON: %s (%s)", body, e.text);
+    return j;
+}
+
+START_TEST(problem_exact)
+{
+    apr_size_t len = 0;
+    const char *b = gk_problem_json(tp, 403, "Forbidden",
+                                    "Requires one of: admin, superadmin",
+                                    &len);
+    ck_assert_str_eq(b, "{\"type\":\"about:blank\",\"title\":\"Forbidden\","
+                        "\"status\":403,\"detail\":\"Requires one of: admin, "
+                        "superadmin\"}\n");
+    ck_assert_uint_eq(len, strlen(b));
+    ck_assert_str_eq(GK_PROBLEM_CONTENT_TYPE, "application/problem+json");
+}
+END_TEST
+
+START_TEST(problem_optional_members)
+{
+    apr_size_t len;
+    ck_assert_str_eq(gk_problem_json(tp, 401, "Unauthorized", NULL, &len),
+                     "{\"type\":\"about:blank\",\"title\":\"Unauthorized\","
+                     "\"status\":401}\n");
+    ck_assert_str_eq(gk_problem_json(tp, 400, NULL, NULL, &len),
+                     "{\"type\":\"about:blank\",\"status\":400}\n");
+    ck_assert_uint_eq(len, strlen("{\"type\":\"about:blank\",\"status\":400}\n"));
+}
+END_TEST
+
+START_TEST(problem_escaping)
+{
+    static const char *const details[] = {
+        "quote \" backslash \\ slash /", "line\nbreak\r\ttab",
+        "ctl \x01\x1f del \x7f", "</script><script>alert(1)</script>",
+        "unicode \xc3\xa9\xe2\x82\xac\xf0\x9f\x94\x91", "",
+    };
+    size_t i;
+    for (i = 0; i < sizeof(details) / sizeof(details[0]); i++) {
+        apr_size_t len;
+        const char *b = gk_problem_json(tp, 401, "Unauthorized", details[i],
+                                        &len);
+        json_t *j = parse_body(b, len);
+        ck_assert_str_eq(json_string_value(json_object_get(j, "detail")),
+                         details[i]);
+        ck_assert_int_eq(json_integer_value(json_object_get(j, "status")),
+                         401);
+        /* one line: the only raw newline is the final one */
+        ck_assert_ptr_eq(strchr(b, '\n'), b + len - 1);
+        json_decref(j);
+    }
+}
+END_TEST
+
+START_TEST(problem_invalid_utf8)
+{
+    /* not UTF-8: the body must stay valid JSON (detail dropped) */
+    apr_size_t len;
+    const char *b = gk_problem_json(tp, 401, "Unauthorized", "bad \xff\xfe",
+                                    &len);
+    json_t *j = parse_body(b, len);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "status")), 401);
+    ck_assert_ptr_null(json_object_get(j, "detail"));
+    json_decref(j);
+}
+END_TEST
+
+START_TEST(http_quote)
+{
+    ck_assert_str_eq(gk_http_quote(tp, "gatekeeper"), "\"gatekeeper\"");
+    ck_assert_str_eq(gk_http_quote(tp, ""), "\"\"");
+    ck_assert_str_eq(gk_http_quote(tp, "a \"b\" c"), "\"a \\\"b\\\" c\"");
+    ck_assert_str_eq(gk_http_quote(tp, "back\\slash"), "\"back\\\\slash\"");
+    ck_assert_str_eq(gk_http_quote(tp, "\\\""), "\"\\\\\\\"\"");
+    /* control characters (CR, LF: header injection) are dropped */
+    ck_assert_str_eq(gk_http_quote(tp, "a\r\nSet-Cookie: x"),
+                     "\"aSet-Cookie: x\"");
+    ck_assert_str_eq(gk_http_quote(tp, "\x01\x1f\x7f" "x\t"), "\"x\"");
+    /* bytes >= 0x80 (obs-text) are kept */
+    ck_assert_str_eq(gk_http_quote(tp, "r\xc3\xa9" "alm"),
+                     "\"r\xc3\xa9" "alm\"");
+}
+END_TEST
+
+START_TEST(http_quote_worst_case)
+{
+    /* every character escaped: 2n + 2 */
+    char in[1001];
+    const char *q;
+    memset(in, '"', 1000);
+    in[1000] = '\0';
+    q = gk_http_quote(tp, in);
+    ck_assert_uint_eq(strlen(q), 2002);
+}
+END_TEST
+
+/* ---- gk_log ------------------------------------------------------------------ */
+
+static int calls, last_level;
+static char last_msg[2048];
+static void *last_baton;
+
+static void sink(void *baton, int level, const char *msg)
+{
+    calls++;
+    last_level = level;
+    last_baton = baton;
+    snprintf(last_msg, sizeof(last_msg), "%s", msg);
+}
+
+START_TEST(log_sink)
+{
+    int baton;
+    char big[3000];
+
+    gk_log_set(NULL, NULL);
+    gk_log(GK_LOG_ERR, "nobody listens %d", 1); /* no sink: no crash */
+    gk_log_set(sink, &baton);
+    gk_log(GK_LOG_WARNING, GKLOGNO(00042) "x=%s n=%d", "y", 7);
+    ck_assert_int_eq(calls, 1);
+    ck_assert_int_eq(last_level, GK_LOG_WARNING);
+    ck_assert_ptr_eq(last_baton, &baton);
+    ck_assert_str_eq(last_msg, "GK00042: x=y n=7");
+    /* long messages are truncated, not overflowed */
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    gk_log(GK_LOG_INFO, "%s", big);
+    ck_assert_uint_eq(strlen(last_msg), 1023);
+    gk_log_set(NULL, NULL);
+    gk_log(GK_LOG_INFO, "after");
+    ck_assert_int_eq(calls, 2);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("problem");
+    TCase *tc = tk_tcase("problem");
+
+    tcase_add_test(tc, problem_exact);
+    tcase_add_test(tc, problem_optional_members);
+    tcase_add_test(tc, problem_escaping);
+    tcase_add_test(tc, problem_invalid_utf8);
+    tcase_add_test(tc, http_quote);
+    tcase_add_test(tc, http_quote_worst_case);
+    tcase_add_test(tc, log_sink);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+TK_MAIN(suite)
