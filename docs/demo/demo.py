@@ -113,7 +113,8 @@ def cmdline(pid):
 
 
 def stop_pid(pid, timeout=8.0):
-    """SIGTERM, wait, then SIGKILL a process we started."""
+    """SIGTERM, wait, then SIGKILL a process left by an earlier run (not
+    our child: children are stopped through their Popen)."""
     try:
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:
@@ -605,12 +606,14 @@ class Demo:
 
     def stop(self):
         for proc in (self.httpd, self.backend):
-            if proc is not None and proc.poll() is None:
-                stop_pid(proc.pid)
-                try:
-                    proc.wait(timeout=2)
-                except subprocess.TimeoutExpired:
-                    pass
+            if proc is None or proc.poll() is not None:
+                continue
+            proc.terminate()
+            try:
+                proc.wait(timeout=8)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
         for name in ("httpd.pid", "backend.pid"):
             try:
                 (WORK / name).unlink()
@@ -693,6 +696,10 @@ def main():
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_term)
+    # Ctrl-C stops the demo even when started with SIGINT ignored (as a
+    # background job of a script); httpd and the backend run in their own
+    # sessions, so the terminal's Ctrl-C reaches only this process.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         started = demo.start()
         if started is None:
