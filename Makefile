@@ -132,12 +132,15 @@ bench-verify: $(BUILD)/bench/verify_bench
 
 install: all
 	@for m in $(MODULES); do n=$${m#mod_}; \
-	    $(APXS) -i -n $$n $(BUILD)/$$m.so || exit 1; \
-	    if [ -d $(DESTDIR)$(AP_SYSCONFDIR)/mods-available ]; then \
-	        echo "LoadModule $${n}_module $(AP_LIBEXECDIR)/$$m.so" \
-	            > $(DESTDIR)$(AP_SYSCONFDIR)/mods-available/$$n.load; \
-	        if [ -f $$m/$$n.conf ]; then \
-	            install -m 0644 $$m/$$n.conf $(DESTDIR)$(AP_SYSCONFDIR)/mods-available/$$n.conf; fi; \
+	    mkdir -p $(DESTDIR)$(AP_LIBEXECDIR) && \
+	    $(APXS) -S LIBEXECDIR=$(DESTDIR)$(AP_LIBEXECDIR) -i -n $$n \
+	        $(BUILD)/$$m.so || exit 1; \
+	    if [ -d /etc/apache2/mods-available ]; then \
+	        d=$(DESTDIR)$(AP_SYSCONFDIR)/mods-available; mkdir -p $$d; \
+	        { echo "# Depends: authn_core authz_core"; \
+	          echo "LoadModule $${n}_module $(AP_LIBEXECDIR)/$$m.so"; } > $$d/$$n.load; \
+	        if [ -f $$m/$$n.conf ]; then install -m 0644 $$m/$$n.conf $$d/$$n.conf; fi; \
+	        echo "installed $$d/$$n.load: enable with a2enmod $$n"; \
 	    fi; done
 
 format:
