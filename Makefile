@@ -86,7 +86,7 @@ $(BUILD)/mod_gk_%.so: $$(wildcard mod_gk_$$*/*.c) $$(wildcard mod_gk_$$*/*.h) $(
 	    $(notdir $(wildcard mod_gk_$*/*.c)) $(CURDIR)/$(BUILD)/libgkcommon.a \
 	    $(LIBS) >build.log 2>&1 || { cat build.log; exit 1; }
 	@grep -E -A3 ': (warning|error):' $(BUILD)/obj/mod_gk_$*/build.log || true
-	cp $(BUILD)/obj/mod_gk_$*/.libs/mod_gk_$*.so $@
+	cp $(BUILD)/obj/mod_gk_$*/.libs/mod_gk_$*.so $@.tmp && mv -f $@.tmp $@
 
 # ---- tests ---------------------------------------------------------------
 $(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/gk_test.h $(BUILD)/libgkcommon.a

@@ -63,9 +63,9 @@ void gk_auth_set_challenge(request_rec *r, const char *error,
                            const char *description)
 {
     const char *realm = ap_auth_name(r);
-    const char *v = apr_pstrcat(r->pool, "Bearer realm=",
-                                gk_http_quote(r->pool, realm ? realm
-                                              : GK_AUTH_DEFAULT_REALM),
+    /* ap_auth_name() escapes quotes already, as a quoted-string needs */
+    const char *v = apr_pstrcat(r->pool, "Bearer realm=\"",
+                                realm ? realm : GK_AUTH_DEFAULT_REALM, "\"",
                                 NULL);
 
     if (error) {
@@ -345,6 +345,7 @@ int gk_auth_check_authn(request_rec *r)
     req->v = v;
     req->user = user;
     r->user = (char *)user;
+    r->ap_auth_type = (char *)type;
     return OK;
 }
 

@@ -85,6 +85,9 @@ void *gk_auth_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     c->roles_claim = MERGE_PTR(roles_claim);
     c->perms_claim = MERGE_PTR(perms_claim);
     c->role_perms = merge_list(p, base->role_perms, add->role_perms);
+    c->role_perms_merged = (base->role_perms && add->role_perms)
+                           || (add->role_perms ? add->role_perms_merged
+                                               : base->role_perms_merged);
     c->claim_headers = merge_list(p, base->claim_headers, add->claim_headers);
     c->allow_preflight = MERGE_INT(allow_preflight);
     c->terse = MERGE_INT(terse);

@@ -105,6 +105,11 @@ static void derive(request_rec *r, gk_auth_req_t *req)
     if (req->roles) {
         return;
     }
+    if (req->conf->role_perms_merged) {
+        /* a role map merged for this request has no lasting identity */
+        derive_now(r, req);
+        return;
+    }
     if (m && m->roles_claim == rc && m->perms_claim == pc
         && m->role_perms == rp) {
         req->roles = &m->roles;

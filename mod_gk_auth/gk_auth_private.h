@@ -46,6 +46,7 @@ typedef struct {
     gk_claim_path_t *roles_claim;   /* GKAuthRolesClaim */
     gk_claim_path_t *perms_claim;   /* GKAuthPermissionsClaim */
     apr_array_header_t *role_perms; /* GKAuthRolePermissions, additive */
+    int role_perms_merged;          /* role_perms was built per request */
     apr_array_header_t *claim_headers; /* GKAuthClaimHeader, additive */
     int allow_preflight;            /* GKAuthAllowPreflight */
     int terse;                      /* GKAuthErrorDetail */
