@@ -58,6 +58,11 @@ def keys(env):
 @pytest.fixture(autouse=True)
 def _check_error_log(request, env):
     yield
+    rc = env.died()
+    if rc is not None:
+        env._proc = None
+        pytest.fail("httpd exited by itself (status %s):\n%s" % (
+            rc, env._read_stderr_tail(2000)), pytrace=False)
     bad = env.error_log.check()
     if bad:
         pytest.fail("unexpected lines in the error log:\n"

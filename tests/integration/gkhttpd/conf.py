@@ -143,7 +143,8 @@ class GkConf:
             "",
             "<VirtualHost 127.0.0.1:%d>" % e.backend_port,
             "    ServerName backend",
-            '    ScriptAlias /_backend/echo "%s/echo.py"' % e.cgi_dir,
+            '    ScriptAliasMatch "^/_backend/(?:.*/)?echo$" "%s/echo.py"'
+            % e.cgi_dir,
             "</VirtualHost>",
         ]
         return "\n".join(lines) + "\n"

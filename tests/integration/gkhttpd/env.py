@@ -264,6 +264,13 @@ class GkEnv:
     def is_running(self):
         return self._proc is not None and self._proc.poll() is None
 
+    def died(self):
+        """The exit status when the server we started has exited on its
+        own (not stopped by us), else None."""
+        if self._proc is not None and self._proc.poll() is not None:
+            return self._proc.returncode
+        return None
+
     def _kill_stale(self):
         """A server left over by an interrupted run of ours (same pid file)
         is ended by its pid."""
@@ -282,11 +289,25 @@ class GkEnv:
                     break
                 time.sleep(0.1)
 
-    def apache_start(self, timeout=15):
+    def apache_start(self, timeout=15, retries=3):
+        """Start and wait until both ports answer.  A start that fails
+        because a port is still held (a slow shutdown before) is retried."""
+        for attempt in range(retries):
+            try:
+                return self._start_once(timeout)
+            except StartFailure as e:
+                if "Address already in use" not in str(e) \
+                        or attempt == retries - 1:
+                    raise
+                time.sleep(1)
+
+    def _start_once(self, timeout):
         if self.is_running:
             return
         self._kill_stale()
         pos = self.error_log._size()
+        spos = self.stderr_file.stat().st_size \
+            if self.stderr_file.exists() else 0
         err = open(self.stderr_file, "ab")
         self._proc = subprocess.Popen(self._cmd("-DFOREGROUND"),
                                       stdin=subprocess.DEVNULL,
@@ -297,19 +318,30 @@ class GkEnv:
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             if self._proc.poll() is not None:
-                out = self._read_stderr_tail()
+                out = self._read_stderr_since(spos)
                 logs = "\n".join(l.text for l in
                                  self.error_log.lines_since(pos))
                 self._proc = None
                 raise StartFailure("httpd exited at startup:\n%s\n%s"
                                    % (out, logs))
             if self.is_live(self.port) and self.is_live(self.backend_port):
+                time.sleep(0.05)
+                if self._proc.poll() is not None:
+                    continue        # someone else answers on our port
                 self._running_mpm = self.mpm
                 return
             time.sleep(0.05)
         self.apache_stop()
         raise StartFailure("httpd did not answer on port %d within %ds"
                            % (self.port, timeout))
+
+    def _read_stderr_since(self, pos):
+        try:
+            with open(self.stderr_file, "rb") as f:
+                f.seek(pos)
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
 
     def _read_stderr_tail(self, n=8000):
         try:

@@ -126,6 +126,11 @@ class Key:
         return k
 
 
+def secret_key(data):
+    """An ad-hoc HMAC key of the given bytes (not written anywhere)."""
+    return Key(None, "adhoc", "adhoc", secret=data)
+
+
 class KeyStore:
     def __init__(self, directory):
         self.dir = Path(directory)

@@ -17,6 +17,8 @@ import time
 LEVELS = ["emerg", "alert", "crit", "error", "warn", "notice", "info",
           "debug"] + ["trace%d" % i for i in range(1, 9)]
 BAD_LEVELS = {"emerg", "alert", "crit", "error", "warn"}
+# bad whatever their level: a child killed by a signal (logged at notice)
+BAD_TAGS = {"AH00052"}
 
 RE_HEAD = re.compile(r"^\[[^\]]*\] \[(?P<module>[^:\]]*):(?P<level>\w+)\]")
 RE_TAG = re.compile(r"\b((?:AH|GK)\d{5})\b")
@@ -36,7 +38,7 @@ class LogLine:
 
     @property
     def is_bad(self):
-        return self.level in BAD_LEVELS
+        return self.level in BAD_LEVELS or self.tag in BAD_TAGS
 
     def __repr__(self):
         return self.text

@@ -1,0 +1,34 @@
+"""Each build/mod_gk_<name>.so exports exactly gk_<name>_module, and
+httpd loads it under that name."""
+
+import re
+import subprocess
+
+import pytest
+
+from gkhttpd import GkEnv
+
+
+def built_modules():
+    e = GkEnv()
+    return sorted(e.build_dir.glob("mod_gk_*.so"))
+
+
+@pytest.mark.parametrize("so", built_modules(), ids=lambda p: p.name)
+def test_gk_exports_000_01_one_symbol(so):
+    out = subprocess.run(["nm", "-D", "--defined-only", str(so)],
+                         capture_output=True, text=True, check=True).stdout
+    names = {l.split()[-1] for l in out.splitlines() if l.strip()}
+    name = re.match(r"mod_gk_(\w+)\.so$", so.name).group(1)
+    assert names == {"gk_%s_module" % name}, sorted(names)
+
+
+def test_gk_exports_000_02_dump_modules(env):
+    from gkhttpd import GkConf
+    GkConf(env).install()
+    rc, _ = env.apache_test_config()
+    out = subprocess.run(env._cmd("-t", "-D", "DUMP_MODULES"),
+                         capture_output=True, text=True,
+                         env=env._httpd_env()).stdout
+    assert rc == 0
+    assert re.search(r"^\s*gk_auth_module \(shared\)", out, re.M), out
