@@ -52,12 +52,20 @@ gk_tokcache_t *gk_tokcache_create(apr_pool_t *p, unsigned entries,
     return c;
 }
 
-/* A fast keyed hash, 8 bytes a step. Only places tokens: entries are
- * compared in full, so it need not resist collisions. */
+/* A fast keyed hash that only places tokens: entries are compared in
+ * full, so it need not resist collisions. It reads the length and the
+ * last 32 bytes, which end the signature and so differ between tokens
+ * (only verified tokens are stored: nobody else chooses them). */
+#define HASHED_TAIL 32
+
 static apr_uint64_t token_hash(apr_uint64_t seed, const char *s, apr_size_t n)
 {
     apr_uint64_t h = seed ^ (n * 0x9e3779b97f4a7c15ULL), w;
 
+    if (n > HASHED_TAIL) {
+        s += n - HASHED_TAIL;
+        n = HASHED_TAIL;
+    }
     while (n >= 8) {
         memcpy(&w, s, 8);
         h = (h ^ w) * 0xff51afd7ed558ccdULL;
