@@ -255,16 +255,113 @@ static gk_status_e read_claims(gk_verified_t *v)
     return GK_OK;
 }
 
+/* What the JOSE header says, once checked. */
+#define GK_KID_MAX 256
+typedef struct {
+    gk_alg_e alg;
+    gk_typ_e typ;
+    int has_kid;
+    char kid[GK_KID_MAX + 1];
+} jose_header_t;
+
+static gk_status_e parse_header(const char *seg, apr_size_t seglen,
+                                jose_header_t *h)
+{
+    unsigned char buf[GK_B64URL_DECODED_MAX(GK_TOKEN_MAX_LEN) + 1];
+    json_error_t jerr;
+    json_t *header, *c;
+    gk_status_e st = GK_OK;
+    long hlen;
+
+    hlen = gk_b64url_decode(buf, seg, seglen);
+    if (hlen < 0) {
+        return GK_ERR_MALFORMED;
+    }
+    /* jansson skips some NUL bytes: JSON text never contains one */
+    if (memchr(buf, '\0', (size_t)hlen)) {
+        return GK_ERR_HEADER;
+    }
+    header = json_loadb((const char *)buf, (size_t)hlen,
+                        JSON_REJECT_DUPLICATES, &jerr);
+    if (!json_is_object(header)) {
+        json_decref(header);
+        return GK_ERR_HEADER;
+    }
+    c = json_object_get(header, "alg");
+    h->alg = json_is_string(c) ? gk_alg_from_name(json_string_value(c),
+                                                  json_string_length(c))
+                               : GK_ALG_UNKNOWN;
+    h->typ = GK_TYP_ABSENT;
+    h->has_kid = 0;
+    if (h->alg == GK_ALG_UNKNOWN) {
+        st = GK_ERR_ALG;
+    }
+    else if (json_object_get(header, "crit")) {
+        st = GK_ERR_CRIT; /* we implement no extension */
+    }
+    else if ((c = json_object_get(header, "kid"))) {
+        if (!json_is_string(c) || json_string_length(c) > GK_KID_MAX) {
+            st = GK_ERR_HEADER;
+        }
+        else {
+            memcpy(h->kid, json_string_value(c), json_string_length(c) + 1);
+            h->has_kid = 1;
+        }
+    }
+    if (st == GK_OK && (c = json_object_get(header, "typ"))) {
+        if (!json_is_string(c)) {
+            st = GK_ERR_HEADER;
+        }
+        else {
+            h->typ = classify_typ(json_string_value(c));
+        }
+    }
+    json_decref(header);
+    return st;
+}
+
+/*
+ * Tokens of one issuer share their header, so each thread remembers the
+ * last header segment it parsed (the bytes, compared in full) and what it
+ * said. Only headers that passed every check are remembered.
+ */
+#define HEADER_MEMO_MAX 256
+
+static __thread struct {
+    apr_size_t len;
+    char seg[HEADER_MEMO_MAX];
+    jose_header_t h;
+} header_memo;
+
+static gk_status_e read_header(const char *seg, apr_size_t seglen,
+                               const jose_header_t **out)
+{
+    gk_status_e st;
+
+    if (header_memo.len == seglen && !memcmp(header_memo.seg, seg, seglen)) {
+        *out = &header_memo.h;
+        return GK_OK;
+    }
+    header_memo.len = 0;
+    st = parse_header(seg, seglen, &header_memo.h);
+    if (st == GK_OK && seglen <= HEADER_MEMO_MAX) {
+        memcpy(header_memo.seg, seg, seglen);
+        header_memo.len = seglen;
+    }
+    *out = &header_memo.h;
+    return st;
+}
+
 gk_status_e gk_jwt_verify(const char *token, apr_size_t len,
                           const apr_array_header_t *const *keysets,
                           int nkeysets, gk_verified_t **out)
 {
     unsigned char buf[GK_B64URL_DECODED_MAX(GK_TOKEN_MAX_LEN) + 1];
     unsigned char sig[1024];
-    const char *d1, *d2, *kid = NULL, *typ = NULL;
-    json_t *header, *c;
+    const char *d1, *d2, *kid;
+    const jose_header_t *hdr;
     json_error_t jerr;
-    long hlen, plen, siglen;
+    long plen, siglen;
     gk_alg_e alg;
     gk_verified_t *v;
     gk_status_e st;
@@ -283,49 +380,15 @@ gk_status_e gk_jwt_verify(const char *token, apr_size_t len,
     if ((apr_size_t)(token + len - (d2 + 1)) > (sizeof(sig) / 3) * 4) {
         return GK_ERR_MALFORMED;
     }
-    /* header */
-    hlen = gk_b64url_decode(buf, token, (apr_size_t)(d1 - token));
-    if (hlen < 0) {
-        return GK_ERR_MALFORMED;
-    }
-    /* jansson skips some NUL bytes: JSON text never contains one */
-    if (memchr(buf, '\0', (size_t)hlen)) {
-        return GK_ERR_HEADER;
-    }
-    header = json_loadb((const char *)buf, (size_t)hlen,
-                        JSON_REJECT_DUPLICATES, &jerr);
-    if (!json_is_object(header)) {
-        json_decref(header);
-        return GK_ERR_HEADER;
-    }
-    c = json_object_get(header, "alg");
-    alg = json_is_string(c) ? gk_alg_from_name(json_string_value(c),
-                                               json_string_length(c))
-                            : GK_ALG_UNKNOWN;
-    st = GK_OK;
-    if (alg == GK_ALG_UNKNOWN) {
-        st = GK_ERR_ALG;
-    }
-    else if (json_object_get(header, "crit")) {
-        st = GK_ERR_CRIT; /* we implement no extension */
-    }
-    else if ((c = json_object_get(header, "kid"))
-             && !(kid = json_string_value(c))) {
-        st = GK_ERR_HEADER;
-    }
-    else if ((c = json_object_get(header, "typ"))
-             && !(typ = json_string_value(c))) {
-        st = GK_ERR_HEADER;
-    }
-    if (st != GK_OK) {
-        json_decref(header);
+    if ((st = read_header(token, (apr_size_t)(d1 - token), &hdr)) != GK_OK) {
         return st;
     }
+    alg = hdr->alg;
+    kid = hdr->has_kid ? hdr->kid : NULL;
     /* signature */
     siglen = gk_b64url_decode(sig, d2 + 1,
                               (apr_size_t)(token + len - (d2 + 1)));
     if (siglen <= 0) {
-        json_decref(header);
         return GK_ERR_MALFORMED;
     }
     for (i = 0; i < nkeysets && !verified; i++) {
@@ -359,7 +422,7 @@ gk_status_e gk_jwt_verify(const char *token, apr_size_t len,
     else {
         v->refs = 1;
         v->alg = alg;
-        v->typ = classify_typ(typ);
+        v->typ = hdr->typ;
         v->payload = memchr(buf, '\0', (size_t)plen)
                          ? NULL
                          : json_loadb((const char *)buf, (size_t)plen,
@@ -378,7 +441,6 @@ gk_status_e gk_jwt_verify(const char *token, apr_size_t len,
             st = read_claims(v);
         }
     }
-    json_decref(header);
     if (st != GK_OK) {
         gk_verified_unref(v);
         return st;
