@@ -127,8 +127,9 @@ static int verify_pkey(const gk_key_t *k, const unsigned char *in,
                        size_t inlen, const unsigned char *sig, size_t siglen)
 {
     const gk_alg_info_t *ai = gk_alg_info(k->alg);
-    unsigned char der[160];
-    EVP_PKEY_CTX *pctx = NULL;
+    unsigned char der[160], md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    EVP_PKEY_CTX *pctx;
     EVP_MD_CTX *ctx;
     int ok = 0;
 
@@ -142,18 +143,22 @@ static int verify_pkey(const gk_key_t *k, const unsigned char *in,
              && siglen != (size_t)EVP_PKEY_get_size(k->pkey)) {
         return 0; /* RFC 8017: exactly the modulus length, no shortcuts */
     }
+    if (k->vctx) {
+        /* hash, then check the signature of the digest with a copy of the
+         * context the key set up at startup */
+        if (!EVP_Digest(in, inlen, md, &mdlen, k->md, NULL)
+            || !(pctx = EVP_PKEY_CTX_dup(k->vctx))) {
+            return 0;
+        }
+        ok = EVP_PKEY_verify(pctx, sig, siglen, md, mdlen) == 1;
+        EVP_PKEY_CTX_free(pctx);
+        return ok;
+    }
+    /* EdDSA signs the message itself, in one shot */
     ctx = EVP_MD_CTX_new();
-    if (!ctx || EVP_DigestVerifyInit(ctx, &pctx, k->md, NULL, k->pkey) != 1) {
-        goto done;
+    if (ctx && EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, k->pkey) == 1) {
+        ok = EVP_DigestVerify(ctx, sig, siglen, in, inlen) == 1;
     }
-    if (ai->kind == GK_KIND_PSS
-        && (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1
-            || EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST)
-                   != 1)) {
-        goto done;
-    }
-    ok = EVP_DigestVerify(ctx, sig, siglen, in, inlen) == 1;
-done:
     EVP_MD_CTX_free(ctx);
     return ok;
 }

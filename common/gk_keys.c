@@ -11,6 +11,7 @@
 #include <openssl/obj_mac.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #include "gk_b64url.h"
@@ -59,6 +60,8 @@ static apr_status_t key_cleanup(void *data)
     EVP_PKEY_free(k->pkey);
     EVP_MAC_CTX_free(k->mac);
     EVP_MD_free(k->md);
+    EVP_PKEY_CTX_free(k->vctx);
+    k->vctx = NULL;
     k->pkey = NULL;
     k->mac = NULL;
     k->md = NULL;
@@ -175,6 +178,23 @@ static const char *key_adopt(apr_pool_t *p, gk_alg_e alg, EVP_PKEY *pkey,
         k->md = EVP_MD_fetch(NULL, ai->digest, NULL);
         if (!k->md) {
             return apr_psprintf(p, "digest %s is not available", ai->digest);
+        }
+        /* All the per-operation set-up is done here, once: a verification
+         * duplicates this context and checks a digest with it. */
+        k->vctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+        if (!k->vctx || EVP_PKEY_verify_init(k->vctx) <= 0
+            || EVP_PKEY_CTX_set_signature_md(k->vctx, k->md) <= 0
+            || (ai->kind == GK_KIND_RSA
+                && EVP_PKEY_CTX_set_rsa_padding(k->vctx, RSA_PKCS1_PADDING)
+                       <= 0)
+            || (ai->kind == GK_KIND_PSS
+                && (EVP_PKEY_CTX_set_rsa_padding(k->vctx,
+                                                 RSA_PKCS1_PSS_PADDING) <= 0
+                    || EVP_PKEY_CTX_set_rsa_pss_saltlen(
+                           k->vctx, RSA_PSS_SALTLEN_DIGEST) <= 0
+                    || EVP_PKEY_CTX_set_rsa_mgf1_md(k->vctx, k->md) <= 0))) {
+            return apr_psprintf(p, "OpenSSL cannot verify %s with this key",
+                                ai->name);
         }
     }
     *out = k;

@@ -48,6 +48,8 @@ typedef struct gk_key_t {
     EVP_PKEY *pkey;         /* asymmetric algorithms */
     EVP_MAC_CTX *mac;       /* HMAC: keyed once, duplicated per use */
     EVP_MD *md;             /* fetched once; NULL for HMAC and EdDSA */
+    EVP_PKEY_CTX *vctx;     /* RSA, PSS, EC: set up for verifying once,
+                             * duplicated per use (never used directly) */
 } gk_key_t;
 
 /* A key from secret bytes (HS* only). */
