@@ -76,19 +76,23 @@ void gk_verified_unref(gk_verified_t *v)
 static int verify_hmac(const gk_key_t *k, const unsigned char *in,
                        size_t inlen, const unsigned char *sig, size_t siglen)
 {
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    size_t maclen = 0;
-    EVP_MAC_CTX *ctx;
+    unsigned char inner[EVP_MAX_MD_SIZE], mac[EVP_MAX_MD_SIZE];
+    unsigned int ilen = 0, maclen = 0;
+    EVP_MD_CTX *ctx;
     int ok;
 
     if (siglen != gk_alg_info(k->alg)->hash_len) {
         return 0;
     }
-    ctx = EVP_MAC_CTX_dup(k->mac);
-    ok = ctx && EVP_MAC_update(ctx, in, inlen)
-         && EVP_MAC_final(ctx, mac, &maclen, sizeof(mac))
-         && maclen == siglen && CRYPTO_memcmp(mac, sig, siglen) == 0;
-    EVP_MAC_CTX_free(ctx);
+    ctx = EVP_MD_CTX_new();
+    ok = ctx && EVP_MD_CTX_copy_ex(ctx, k->hmac_inner)
+         && EVP_DigestUpdate(ctx, in, inlen)
+         && EVP_DigestFinal_ex(ctx, inner, &ilen)
+         && EVP_MD_CTX_copy_ex(ctx, k->hmac_outer)
+         && EVP_DigestUpdate(ctx, inner, ilen)
+         && EVP_DigestFinal_ex(ctx, mac, &maclen) && maclen == siglen
+         && CRYPTO_memcmp(mac, sig, siglen) == 0;
+    EVP_MD_CTX_free(ctx);
     OPENSSL_cleanse(mac, sizeof(mac));
     return ok;
 }
@@ -166,7 +170,7 @@ static int verify_pkey(const gk_key_t *k, const unsigned char *in,
 static int verify_with(const gk_key_t *k, const unsigned char *in,
                        size_t inlen, const unsigned char *sig, size_t siglen)
 {
-    return k->mac ? verify_hmac(k, in, inlen, sig, siglen)
+    return k->hmac_inner ? verify_hmac(k, in, inlen, sig, siglen)
                   : verify_pkey(k, in, inlen, sig, siglen);
 }
 

@@ -58,12 +58,14 @@ static apr_status_t key_cleanup(void *data)
     gk_key_t *k = data;
 
     EVP_PKEY_free(k->pkey);
-    EVP_MAC_CTX_free(k->mac);
+    EVP_MD_CTX_free(k->hmac_inner);
+    EVP_MD_CTX_free(k->hmac_outer);
     EVP_MD_free(k->md);
     EVP_PKEY_CTX_free(k->vctx);
     k->vctx = NULL;
     k->pkey = NULL;
-    k->mac = NULL;
+    k->hmac_inner = NULL;
+    k->hmac_outer = NULL;
     k->md = NULL;
     return APR_SUCCESS;
 }
@@ -78,14 +80,36 @@ static gk_key_t *key_new(apr_pool_t *p, gk_alg_e alg, const char *kid)
     return k;
 }
 
+/* HMAC (RFC 2104) with the hash states after the padded key precomputed:
+ * a verification then only copies them, instead of keying a MAC anew. */
+static int hmac_pad_state(EVP_MD_CTX **out, const EVP_MD *md,
+                          const unsigned char *key, unsigned keylen,
+                          unsigned block, unsigned char pad)
+{
+    unsigned char buf[128];
+    unsigned i;
+    int ok;
+
+    for (i = 0; i < block; i++) {
+        buf[i] = (unsigned char)((i < keylen ? key[i] : 0) ^ pad);
+    }
+    *out = EVP_MD_CTX_new();
+    ok = *out && EVP_DigestInit_ex(*out, md, NULL)
+         && EVP_DigestUpdate(*out, buf, block);
+    OPENSSL_cleanse(buf, sizeof(buf));
+    return ok;
+}
+
 const char *gk_key_from_secret(apr_pool_t *p, gk_alg_e alg,
                                const unsigned char *secret, apr_size_t len,
                                const char *kid, gk_key_t **out)
 {
     const gk_alg_info_t *ai = gk_alg_info(alg);
-    OSSL_PARAM params[2];
-    EVP_MAC *mac;
+    unsigned char hashed[EVP_MAX_MD_SIZE];
+    unsigned int hlen = 0;
+    unsigned block;
     gk_key_t *k;
+    int ok;
 
     if (!ai || ai->kind != GK_KIND_HMAC) {
         return "a secret can only be used with HS256, HS384 or HS512";
@@ -97,16 +121,25 @@ const char *gk_key_from_secret(apr_pool_t *p, gk_alg_e alg,
                             ai->name, len, ai->hash_len);
     }
     k = key_new(p, alg, kid);
-    mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    if (!mac) {
-        return "HMAC is not available in OpenSSL";
+    k->md = EVP_MD_fetch(NULL, ai->digest, NULL);
+    if (!k->md) {
+        return apr_psprintf(p, "digest %s is not available", ai->digest);
     }
-    k->mac = EVP_MAC_CTX_new(mac);
-    EVP_MAC_free(mac);
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-                                                 (char *)ai->digest, 0);
-    params[1] = OSSL_PARAM_construct_end();
-    if (!k->mac || !EVP_MAC_init(k->mac, secret, len, params)) {
+    block = (unsigned)EVP_MD_get_block_size(k->md);
+    if (len > block) { /* a long key is hashed first */
+        if (!EVP_Digest(secret, len, hashed, &hlen, k->md, NULL)) {
+            return "HMAC key setup failed in OpenSSL";
+        }
+        secret = hashed;
+        len = hlen;
+    }
+    ok = block <= 128
+         && hmac_pad_state(&k->hmac_inner, k->md, secret, (unsigned)len,
+                           block, 0x36)
+         && hmac_pad_state(&k->hmac_outer, k->md, secret, (unsigned)len,
+                           block, 0x5c);
+    OPENSSL_cleanse(hashed, sizeof(hashed));
+    if (!ok) {
         return "HMAC key setup failed in OpenSSL";
     }
     *out = k;

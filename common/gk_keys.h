@@ -2,8 +2,9 @@
  * Verification keys, each bound to exactly one JWS algorithm.
  *
  * Keys are parsed once (at startup, or when a JWKS file is reloaded) into
- * OpenSSL objects that requests only read: EVP_PKEY for public keys, a
- * keyed EVP_MAC_CTX for HMAC secrets (duplicated per verification).
+ * OpenSSL objects that requests only read: EVP_PKEY and a verification
+ * context for public keys, the keyed inner and outer hash states for HMAC
+ * secrets (copied per verification).
  * Everything a key owns is released with the pool it was made in.
  */
 #ifndef GK_KEYS_H
@@ -46,7 +47,8 @@ typedef struct gk_key_t {
     gk_alg_e alg;
     const char *kid;        /* NULL when the key has none */
     EVP_PKEY *pkey;         /* asymmetric algorithms */
-    EVP_MAC_CTX *mac;       /* HMAC: keyed once, duplicated per use */
+    EVP_MD_CTX *hmac_inner; /* HMAC: hash states after the keyed inner */
+    EVP_MD_CTX *hmac_outer; /* and outer pads, copied per use */
     EVP_MD *md;             /* fetched once; NULL for HMAC and EdDSA */
     EVP_PKEY_CTX *vctx;     /* RSA, PSS, EC: set up for verifying once,
                              * duplicated per use (never used directly) */

@@ -50,7 +50,7 @@ static apr_array_header_t *set1, *set2;
 /* The keys' OpenSSL objects, also referenced from here: APR may allocate
  * pool memory with mmap, which LeakSanitizer does not scan, so objects
  * only pool memory points to would be reported as leaks. */
-static void *keep_alive[32];
+static void *keep_alive[64];
 static int nkeep;
 static gk_claims_policy_t policies[3];
 static gk_claim_path_t *paths[7];
@@ -63,11 +63,13 @@ static void die(const char *what)
 
 static void keep(const gk_key_t *k)
 {
-    if (nkeep + 3 > (int)(sizeof(keep_alive) / sizeof(keep_alive[0]))) {
+    if (nkeep + 5 > (int)(sizeof(keep_alive) / sizeof(keep_alive[0]))) {
         die("keep_alive");
     }
     keep_alive[nkeep++] = k->pkey;
-    keep_alive[nkeep++] = k->mac;
+    keep_alive[nkeep++] = k->hmac_inner;
+    keep_alive[nkeep++] = k->hmac_outer;
+    keep_alive[nkeep++] = k->vctx;
     keep_alive[nkeep++] = k->md;
 }
 

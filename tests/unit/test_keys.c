@@ -149,7 +149,8 @@ START_TEST(hmac_secret_length)
         ck_assert_ptr_nonnull(k);
         ck_assert_int_eq(k->alg, a);
         ck_assert_str_eq(k->kid, "kid-1");
-        ck_assert_ptr_nonnull(k->mac);
+        ck_assert_ptr_nonnull(k->hmac_inner);
+        ck_assert_ptr_nonnull(k->hmac_outer);
         ck_assert_ptr_null(k->pkey);
         ck_assert(key_verifies(k, tk_hmac(a, TK_SECRET, need)));
         /* longer secrets are fine, also past the block size */
