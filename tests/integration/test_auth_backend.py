@@ -198,3 +198,37 @@ class TestBackend:
     def test_gk_auth_601_09_backend_sees_no_forgery_on_401(self, env):
         r = env.get("/px/echo", headers={"X-User": "admin"})
         assert_status(r, 401)
+
+
+class TestInternalRedirect:
+    """The identity follows an internal redirect: mod_rewrite in a
+    directory scope redirects, after authorization, to a URL that has no
+    authentication of its own; the backend there still sees GK_*."""
+
+    @pytest.fixture(autouse=True, scope="class")
+    def _class_scope(self, env, keys):
+        conf = GkConf(env, extra_modules=["rewrite"])
+        conf.add("GKAuthKey RS256 %s" % keys["rsa2048"].pub_path)
+        conf.add_location("/rd", """
+            AuthType gk-bearer
+            Require gk-role editor
+            RewriteEngine On
+            RewriteRule ^ /plain/echo [L]
+        """)
+        conf.install()
+        env.apache_restart()
+
+    def test_gk_auth_602_01_env_kept(self, env, keys):
+        payload = T.claims(sub="alice", roles=["editor"])
+        tok = T.mint(keys["rsa2048"], "RS256", payload=payload)
+        e = echo(env.get("/rd/x", token=tok))["env"]
+        assert e["GK_USER"] == "alice"
+        assert e["GK_ROLES"] == "editor"
+        assert json.loads(e["GK_CLAIMS"]) == payload
+
+    def test_gk_auth_602_02_still_authenticated_first(self, env, keys):
+        env.error_log.ignore(tags=["AH01631"])  # bob's denial, logged by httpd
+        assert_status(env.get("/rd/x"), 401)
+        tok = T.mint(keys["rsa2048"], "RS256",
+                     payload=T.claims(sub="bob", roles=["viewer"]))
+        assert_status(env.get("/rd/x", token=tok), 401)
