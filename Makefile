@@ -135,7 +135,7 @@ install: all
 	    mkdir -p $(DESTDIR)$(AP_LIBEXECDIR) && \
 	    $(APXS) -S LIBEXECDIR=$(DESTDIR)$(AP_LIBEXECDIR) -i -n $$n \
 	        $(BUILD)/$$m.so || exit 1; \
-	    if [ -d /etc/apache2/mods-available ]; then \
+	    if [ -d $(AP_SYSCONFDIR)/mods-available ]; then \
 	        d=$(DESTDIR)$(AP_SYSCONFDIR)/mods-available; mkdir -p $$d; \
 	        { echo "# Depends: authn_core authz_core"; \
 	          echo "LoadModule $${n}_module $(AP_LIBEXECDIR)/$$m.so"; } > $$d/$$n.load; \

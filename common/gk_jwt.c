@@ -93,6 +93,7 @@ static int verify_hmac(const gk_key_t *k, const unsigned char *in,
          && EVP_DigestFinal_ex(ctx, mac, &maclen) && maclen == siglen
          && CRYPTO_memcmp(mac, sig, siglen) == 0;
     EVP_MD_CTX_free(ctx);
+    OPENSSL_cleanse(inner, sizeof(inner));
     OPENSSL_cleanse(mac, sizeof(mac));
     return ok;
 }
@@ -171,7 +172,7 @@ static int verify_with(const gk_key_t *k, const unsigned char *in,
                        size_t inlen, const unsigned char *sig, size_t siglen)
 {
     return k->hmac_inner ? verify_hmac(k, in, inlen, sig, siglen)
-                  : verify_pkey(k, in, inlen, sig, siglen);
+                         : verify_pkey(k, in, inlen, sig, siglen);
 }
 
 /* ---- parsing ------------------------------------------------------------- */

@@ -471,9 +471,9 @@ int gk_auth_check_config(apr_pool_t *pconf, apr_pool_t *plog,
     for (; s; s = s->next) {
         core_server_config *core = ap_get_core_module_config(s->module_config);
         apr_array_header_t *lists[2] = {core->sec_dir, core->sec_url};
-        int i, j, keys = has_ring(s->lookup_defaults), bearer = 0;
+        int i, j, keys = has_ring(s->lookup_defaults);
+        int bearer = uses_bearer(s, NULL, ptemp);
 
-        bearer = uses_bearer(s, NULL, ptemp);
         for (i = 0; i < 2; i++) {
             for (j = 0; lists[i] && j < lists[i]->nelts; j++) {
                 ap_conf_vector_t *sec = APR_ARRAY_IDX(lists[i], j,
