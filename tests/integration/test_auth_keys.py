@@ -140,6 +140,32 @@ class TestReload:
         keys.write_jwks(self.path, [keys["rsa2048"].jwk(alg="RS256",
                                                         kid="k1")])
         conf = GkConf(env)
+        # One server process: each process re-reads the key set on its own,
+        # so a process that answered no request while the good rotation
+        # was in place would rightly keep its older keys when the next
+        # write is broken. One process makes "the keys it had" certain.
+        conf.add("""
+            <IfModule mpm_event_module>
+                StartServers 1
+                ServerLimit 1
+                MaxRequestWorkers 16
+                MinSpareThreads 1
+                MaxSpareThreads 16
+            </IfModule>
+            <IfModule mpm_worker_module>
+                StartServers 1
+                ServerLimit 1
+                MaxRequestWorkers 16
+                MinSpareThreads 1
+                MaxSpareThreads 16
+            </IfModule>
+            <IfModule mpm_prefork_module>
+                StartServers 1
+                MinSpareServers 1
+                MaxSpareServers 1
+                MaxRequestWorkers 1
+            </IfModule>
+        """)
         conf.add_location("/rot", """
             AuthType gk-bearer
             GKAuthKeySet %s
