@@ -6,10 +6,20 @@
 
 #include "gk_tokcache.h"
 
-/* Two-way set-associative: a token may sit in one of two slots. */
+/* Two-way set-associative: a token may sit in one of two slots.
+ *
+ * Admission: a token is stored the second time it is offered, not the
+ * first. The first offer only writes a 32-bit fingerprint of the token
+ * into "seen" (direct-mapped, as many entries as slots); a later offer
+ * that finds it there stores the token. Tokens used once (a flood of new
+ * tokens, or a client that gets a new token per request) then never evict
+ * the tokens in use, and cost no copy, no insertion and no eviction; a
+ * token in use costs one more verification per process before it is
+ * cached. */
 struct gk_tokcache_t {
     apr_thread_mutex_t *mutex;
     gk_verified_t **slots;
+    apr_uint32_t *seen;         /* fingerprints of tokens offered once */
     apr_uint32_t mask;          /* slots - 1; slots is a power of two */
     unsigned lifetime;
     apr_uint64_t seed;
@@ -43,6 +53,7 @@ gk_tokcache_t *gk_tokcache_create(apr_pool_t *p, unsigned entries,
     c->mask = n - 1;
     c->lifetime = lifetime;
     c->slots = apr_pcalloc(p, sizeof(gk_verified_t *) * n);
+    c->seen = apr_pcalloc(p, sizeof(apr_uint32_t) * n);
     if (apr_generate_random_bytes((unsigned char *)&c->seed,
                                   sizeof(c->seed)) != APR_SUCCESS) {
         c->seed = (apr_uint64_t)(apr_uintptr_t)c ^ (apr_uint64_t)apr_time_now();
@@ -124,37 +135,64 @@ gk_verified_t *gk_tokcache_get(gk_tokcache_t *c, const char *token,
     return v;
 }
 
-void gk_tokcache_put(gk_tokcache_t *c, gk_verified_t *v, const char *token,
-                     apr_size_t len, const void *ring, apr_uint32_t gen,
-                     apr_int64_t now)
+/* Is this the token's second offer? The doorkeeper slot comes from the
+ * hash's high half, the fingerprint from its low half (never 0, which
+ * marks an empty slot). Called with the mutex held. */
+static int admit(gk_tokcache_t *c, apr_uint64_t h)
+{
+    apr_uint32_t *seen = &c->seen[(apr_uint32_t)(h >> 32) & c->mask];
+    apr_uint32_t fp = (apr_uint32_t)h | 1u;
+
+    if (*seen == fp) {
+        *seen = 0;
+        return 1;
+    }
+    *seen = fp;
+    c->stats.deferred++;
+    return 0;
+}
+
+gk_tokcache_put_e gk_tokcache_put(gk_tokcache_t *c, gk_verified_t *v,
+                                  const char *token, apr_size_t len,
+                                  const void *ring, apr_uint32_t gen,
+                                  apr_int64_t now)
 {
     apr_int64_t until;
+    apr_uint64_t h;
     apr_uint32_t i;
     gk_verified_t *old;
+    int ok;
 
     if (!c->slots || v->token) {
-        return; /* disabled, or v is already in the cache */
+        return GK_TOKCACHE_NOT_STORED; /* disabled, or already cached */
     }
     until = now + c->lifetime;
     if (v->has_exp && v->exp < until) {
         until = v->exp;
     }
     if (until <= now) {
-        return;
+        return GK_TOKCACHE_NOT_STORED;
+    }
+    h = token_hash(c->seed, token, len);
+    apr_thread_mutex_lock(c->mutex);
+    ok = admit(c, h);
+    apr_thread_mutex_unlock(c->mutex);
+    if (!ok) {
+        return GK_TOKCACHE_DEFERRED;
     }
     v->token = malloc(len);
     if (!v->token) {
-        return;
+        return GK_TOKCACHE_NOT_STORED;
     }
     memcpy(v->token, token, len);
     v->token_len = len;
-    v->hash = token_hash(c->seed, token, len);
+    v->hash = h;
     v->ring = ring;
     v->gen = gen;
     v->cached_until = until;
     gk_verified_ref(v);
 
-    i = (apr_uint32_t)v->hash & c->mask;
+    i = (apr_uint32_t)h & c->mask;
     apr_thread_mutex_lock(c->mutex);
     /* Fill an empty slot of the pair, else evict the one expiring first. */
     if (c->slots[i] && (!c->slots[i ^ 1]
@@ -167,6 +205,7 @@ void gk_tokcache_put(gk_tokcache_t *c, gk_verified_t *v, const char *token,
     c->stats.stores++;
     apr_thread_mutex_unlock(c->mutex);
     gk_verified_unref(old);
+    return GK_TOKCACHE_STORED;
 }
 
 void gk_tokcache_stats(gk_tokcache_t *c, gk_tokcache_stats_t *st)

@@ -6,7 +6,8 @@
  * the key ring that verified it, with the ring's generation: a token
  * verified by one location's keys is never a hit for another's, and a JWKS
  * reload invalidates what the old keys verified. An entry lives at most
- * the configured lifetime and never past the token's "exp". Claims that
+ * the configured lifetime and never past the token's "exp"; it is stored
+ * the second time the process verifies it (see gk_tokcache_put). Claims that
  * depend on the location are re-checked on every hit by the caller.
  *
  * Thread-safe; created per process (child_init).
@@ -28,13 +29,25 @@ gk_verified_t *gk_tokcache_get(gk_tokcache_t *c, const char *token,
                                apr_size_t len, const void *ring,
                                apr_uint32_t gen, apr_int64_t now);
 
-/* Store v (the cache takes its own reference). */
-void gk_tokcache_put(gk_tokcache_t *c, gk_verified_t *v, const char *token,
-                     apr_size_t len, const void *ring, apr_uint32_t gen,
-                     apr_int64_t now);
+typedef enum {
+    GK_TOKCACHE_STORED,         /* the cache took its own reference to v */
+    GK_TOKCACHE_DEFERRED,       /* first offer of this token: remembered,
+                                 * stored when it is offered again */
+    GK_TOKCACHE_NOT_STORED      /* disabled, expiring now, already cached,
+                                 * or out of memory */
+} gk_tokcache_put_e;
+
+/* Offer a verified token to the cache. A token is stored on its second
+ * offer (the first only marks it as seen), so tokens used once never
+ * evict the ones in use. */
+gk_tokcache_put_e gk_tokcache_put(gk_tokcache_t *c, gk_verified_t *v,
+                                  const char *token, apr_size_t len,
+                                  const void *ring, apr_uint32_t gen,
+                                  apr_int64_t now);
 
 typedef struct {
     apr_uint64_t hits, misses, stores;
+    apr_uint64_t deferred;      /* first offers, not stored */
 } gk_tokcache_stats_t;
 
 void gk_tokcache_stats(gk_tokcache_t *c, gk_tokcache_stats_t *st);

@@ -35,10 +35,22 @@ static gk_verified_t *get(gk_tokcache_t *c, const char *tok, const void *ring,
     return gk_tokcache_get(c, tok, strlen(tok), ring, gen, now);
 }
 
-static void put(gk_tokcache_t *c, gk_verified_t *v, const char *tok,
-                const void *ring, apr_uint32_t gen, apr_int64_t now)
+static gk_tokcache_put_e offer(gk_tokcache_t *c, gk_verified_t *v,
+                               const char *tok, const void *ring,
+                               apr_uint32_t gen, apr_int64_t now)
 {
-    gk_tokcache_put(c, v, tok, strlen(tok), ring, gen, now);
+    return gk_tokcache_put(c, v, tok, strlen(tok), ring, gen, now);
+}
+
+/* Offer a token as the module does until the cache stores it: the first
+ * offer of a token only marks it as seen. */
+static gk_tokcache_put_e put(gk_tokcache_t *c, gk_verified_t *v,
+                             const char *tok, const void *ring,
+                             apr_uint32_t gen, apr_int64_t now)
+{
+    gk_tokcache_put_e rv = offer(c, v, tok, ring, gen, now);
+
+    return rv == GK_TOKCACHE_DEFERRED ? offer(c, v, tok, ring, gen, now) : rv;
 }
 
 START_TEST(hit_and_miss)
@@ -307,6 +319,97 @@ START_TEST(many_entries)
 }
 END_TEST
 
+/* A token is stored on its second offer; the first leaves no reference
+ * and no copy behind. */
+START_TEST(stored_on_second_offer)
+{
+    gk_tokcache_t *c = gk_tokcache_create(tp, 16, 300);
+    const char *tok;
+    gk_verified_t *v = make_n(1, TS + 3600, &tok), *h;
+    gk_tokcache_stats_t st;
+
+    ck_assert_int_eq(offer(c, v, tok, RA, 0, TS), GK_TOKCACHE_DEFERRED);
+    ck_assert_uint_eq(v->refs, 1);
+    ck_assert_ptr_null(v->token);
+    ck_assert_ptr_null(get(c, tok, RA, 0, TS));
+    ck_assert_int_eq(offer(c, v, tok, RA, 0, TS), GK_TOKCACHE_STORED);
+    ck_assert_uint_eq(v->refs, 2);
+    h = get(c, tok, RA, 0, TS);
+    ck_assert_ptr_eq(h, v);
+    gk_verified_unref(h);
+    /* stored: offering again changes nothing */
+    ck_assert_int_eq(offer(c, v, tok, RA, 0, TS), GK_TOKCACHE_NOT_STORED);
+    gk_tokcache_stats(c, &st);
+    ck_assert_uint_eq(st.deferred, 1);
+    ck_assert_uint_eq(st.stores, 1);
+    gk_verified_unref(v);
+}
+END_TEST
+
+/* Many tokens offered once each never evict an entry in use, and take no
+ * slot. */
+START_TEST(one_off_tokens_do_not_evict)
+{
+    gk_tokcache_t *c = gk_tokcache_create(tp, 4, 300);
+    const char *hot, *tok;
+    gk_verified_t *v = make_n(0, TS + 3600, &hot), *w, *h;
+    gk_tokcache_stats_t st;
+    int i;
+
+    ck_assert_int_eq(put(c, v, hot, RA, 0, TS), GK_TOKCACHE_STORED);
+    for (i = 1; i <= 300; i++) {
+        w = make_n(i, TS + 7200, &tok);
+        ck_assert_int_eq(offer(c, w, tok, RA, 0, TS), GK_TOKCACHE_DEFERRED);
+        ck_assert_uint_eq(w->refs, 1);
+        gk_verified_unref(w);
+    }
+    h = get(c, hot, RA, 0, TS);
+    ck_assert_ptr_eq(h, v);
+    gk_verified_unref(h);
+    gk_tokcache_stats(c, &st);
+    ck_assert_uint_eq(st.stores, 1);
+    ck_assert_uint_eq(st.deferred, 301);
+    gk_verified_unref(v);
+}
+END_TEST
+
+/* The mark of a first offer is one small slot: another token that lands
+ * there replaces it, and the first token then needs two offers again. */
+START_TEST(seen_mark_is_replaced)
+{
+    gk_tokcache_t *c = gk_tokcache_create(tp, 1, 300); /* 2 marks */
+    const char *t[3];
+    gk_verified_t *v[3];
+    int i, stored_early = 0;
+
+    for (i = 0; i < 3; i++) {
+        v[i] = make_n(i, TS + 3600, &t[i]);
+    }
+    /* with two marks, of three tokens offered in turn at least two share
+     * one; offering them in turn once more stores at most the token whose
+     * mark survived */
+    for (i = 0; i < 3; i++) {
+        ck_assert_int_eq(offer(c, v[i], t[i], RA, 0, TS),
+                         GK_TOKCACHE_DEFERRED);
+    }
+    for (i = 0; i < 3; i++) {
+        if (offer(c, v[i], t[i], RA, 0, TS) == GK_TOKCACHE_STORED) {
+            stored_early++;
+        }
+    }
+    ck_assert_int_le(stored_early, 2);
+    /* two offers in a row always store (a record once stored, even if
+     * evicted since, is not stored again: the module offers new ones) */
+    for (i = 0; i < 3; i++) {
+        if (!v[i]->token) {
+            ck_assert_int_eq(put(c, v[i], t[i], RA, 0, TS),
+                             GK_TOKCACHE_STORED);
+        }
+        gk_verified_unref(v[i]);
+    }
+}
+END_TEST
+
 /* Threads getting and putting the same few tokens; each thread puts only
  * records it verified itself (as requests do), hits may be anyone's. */
 #define NTHREADS 4
@@ -395,6 +498,9 @@ static Suite *suite(void)
     tcase_add_test(tc, same_record_put_twice);
     tcase_add_test(tc, eviction_refcounts);
     tcase_add_test(tc, many_entries);
+    tcase_add_test(tc, stored_on_second_offer);
+    tcase_add_test(tc, one_off_tokens_do_not_evict);
+    tcase_add_test(tc, seen_mark_is_replaced);
     tcase_add_test(tc, threads);
     suite_add_tcase(s, tc);
     return s;
