@@ -1,7 +1,5 @@
 #include "gk_b64url.h"
 
-#define BAD 0xff
-
 /* 1 + the value of each base64url character; 0 for every other byte. */
 static const unsigned char dec[256] = {
     ['A'] = 1,  ['B'] = 2,  ['C'] = 3,  ['D'] = 4,  ['E'] = 5,  ['F'] = 6,
@@ -20,9 +18,12 @@ static const unsigned char dec[256] = {
 static const char enc[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-static int sextet(unsigned char c)
+/* The value of a base64url character, or 0xff for any other byte:
+ * dec[] holds 1 + the value and 0 elsewhere, so subtracting 1 in unsigned
+ * char arithmetic maps "not in the alphabet" to 0xff without a branch. */
+static unsigned sextet(unsigned char c)
 {
-    return dec[c] ? dec[c] - 1 : BAD;
+    return (unsigned char)(dec[c] - 1u);
 }
 
 long gk_b64url_decode(unsigned char *out, const char *in, apr_size_t len)
@@ -30,7 +31,7 @@ long gk_b64url_decode(unsigned char *out, const char *in, apr_size_t len)
     const unsigned char *s = (const unsigned char *)in;
     unsigned char *o = out;
     apr_size_t i, full = len - len % 4;
-    int a, b, c, d;
+    unsigned a, b, c, d, w;
 
     if (len % 4 == 1) {
         return -1;
@@ -40,18 +41,20 @@ long gk_b64url_decode(unsigned char *out, const char *in, apr_size_t len)
         b = sextet(s[i + 1]);
         c = sextet(s[i + 2]);
         d = sextet(s[i + 3]);
-        if ((a | b | c | d) > 63) {
-            return -1;
+        if ((a | b | c | d) & 0xc0u) {
+            return -1; /* a byte outside the alphabet (0xff) */
         }
-        *o++ = (unsigned char)(a << 2 | b >> 4);
-        *o++ = (unsigned char)(b << 4 | c >> 2);
-        *o++ = (unsigned char)(c << 6 | d);
+        w = a << 18 | b << 12 | c << 6 | d;
+        o[0] = (unsigned char)(w >> 16);
+        o[1] = (unsigned char)(w >> 8);
+        o[2] = (unsigned char)w;
+        o += 3;
     }
     switch (len % 4) {
     case 2:
         a = sextet(s[i]);
         b = sextet(s[i + 1]);
-        if (a == BAD || b == BAD || (b & 0x0f)) {
+        if (((a | b) & 0xc0u) || (b & 0x0f)) {
             return -1;
         }
         *o++ = (unsigned char)(a << 2 | b >> 4);
@@ -60,7 +63,7 @@ long gk_b64url_decode(unsigned char *out, const char *in, apr_size_t len)
         a = sextet(s[i]);
         b = sextet(s[i + 1]);
         c = sextet(s[i + 2]);
-        if (a == BAD || b == BAD || c == BAD || (c & 0x03)) {
+        if (((a | b | c) & 0xc0u) || (c & 0x03)) {
             return -1;
         }
         *o++ = (unsigned char)(a << 2 | b >> 4);

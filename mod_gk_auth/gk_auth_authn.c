@@ -252,9 +252,6 @@ static gk_status_e verify(request_rec *r, const gk_keyring_t *ring,
     }
     v = gk_tokcache_get(token_cache, token, len, ring, gen, now);
     if (!v) {
-        if (!is_b64token(token, len)) {
-            return GK_ERR_SYNTAX;
-        }
         sets[n++] = ring->keys;
         if (ring->jwks) {
             g = gk_jwks_acquire(ring->jwks);
@@ -266,7 +263,9 @@ static gk_status_e verify(request_rec *r, const gk_keyring_t *ring,
             gk_jwks_release(ring->jwks, g);
         }
         if (st != GK_OK) {
-            return st;
+            /* A token that verifies is base64url, a b64token; only a
+             * failure needs the check that tells 400 from 401. */
+            return is_b64token(token, len) ? st : GK_ERR_SYNTAX;
         }
         gk_tokcache_put(token_cache, v, token, len, ring, gen, now);
     }
