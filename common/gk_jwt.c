@@ -1,4 +1,5 @@
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -65,8 +66,7 @@ void gk_verified_unref(gk_verified_t *v)
             v->memo_free(v->memo);
         }
         json_decref(v->payload);
-        free((void *)v->payload_text);
-        free(v->token);
+        free(v->token); /* payload_text shares v's allocation */
         free(v);
     }
 }
@@ -128,12 +128,77 @@ static int ec_sig_to_der(const unsigned char *sig, size_t siglen,
     return 1;
 }
 
+/*
+ * Each thread keeps a copy of the verifying context of the last public key
+ * it used, and a digest context, so that tokens signed by one key cost no
+ * context set-up (EVP_PKEY_verify may be called again on a context).
+ * A key is recognised by its serial number. The copy holds its own
+ * reference to the key, so it stays valid after a JWKS reload frees the
+ * key; it is freed when the thread moves to another key or exits.
+ */
+typedef struct {
+    apr_uint64_t serial;        /* 0: none */
+    EVP_PKEY_CTX *pctx;
+    EVP_MD_CTX *mdctx;
+} thread_verifier_t;
+
+static __thread thread_verifier_t thread_verifier;
+static pthread_key_t verifier_key;
+static pthread_once_t verifier_once = PTHREAD_ONCE_INIT;
+static int verifier_key_ok;
+
+static void verifier_free(void *data)
+{
+    thread_verifier_t *t = data;
+
+    EVP_PKEY_CTX_free(t->pctx);
+    EVP_MD_CTX_free(t->mdctx);
+    t->pctx = NULL;
+    t->mdctx = NULL;
+    t->serial = 0;
+}
+
+static void verifier_init(void)
+{
+    verifier_key_ok = !pthread_key_create(&verifier_key, verifier_free);
+}
+
+/* This thread's verifier for k, or NULL (then the caller copies k->vctx
+ * for this one use). */
+static thread_verifier_t *thread_verifier_for(const gk_key_t *k)
+{
+    thread_verifier_t *t = &thread_verifier;
+
+    if (t->serial == k->serial) {
+        return t;
+    }
+    pthread_once(&verifier_once, verifier_init);
+    if (!verifier_key_ok) {
+        return NULL;
+    }
+    if (!t->mdctx) {
+        if (!(t->mdctx = EVP_MD_CTX_new())
+            || pthread_setspecific(verifier_key, t)) {
+            verifier_free(t);
+            return NULL;
+        }
+    }
+    EVP_PKEY_CTX_free(t->pctx);
+    t->serial = 0;
+    if (!(t->pctx = EVP_PKEY_CTX_dup(k->vctx))) {
+        return NULL;
+    }
+    t->serial = k->serial;
+    return t;
+}
+
 static int verify_pkey(const gk_key_t *k, const unsigned char *in,
                        size_t inlen, const unsigned char *sig, size_t siglen)
 {
     const gk_alg_info_t *ai = gk_alg_info(k->alg);
     unsigned char der[160], md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
+    thread_verifier_t *t;
     EVP_PKEY_CTX *pctx;
     EVP_MD_CTX *ctx;
     int ok = 0;
@@ -149,8 +214,14 @@ static int verify_pkey(const gk_key_t *k, const unsigned char *in,
         return 0; /* RFC 8017: exactly the modulus length, no shortcuts */
     }
     if (k->vctx) {
-        /* hash, then check the signature of the digest with a copy of the
-         * context the key set up at startup */
+        /* hash, then check the signature of the digest with the context
+         * the key set up at startup (this thread's copy of it) */
+        if ((t = thread_verifier_for(k))) {
+            return EVP_DigestInit_ex(t->mdctx, k->md, NULL)
+                   && EVP_DigestUpdate(t->mdctx, in, inlen)
+                   && EVP_DigestFinal_ex(t->mdctx, md, &mdlen)
+                   && EVP_PKEY_verify(t->pctx, sig, siglen, md, mdlen) == 1;
+        }
         if (!EVP_Digest(in, inlen, md, &mdlen, k->md, NULL)
             || !(pctx = EVP_PKEY_CTX_dup(k->vctx))) {
             return 0;
@@ -426,10 +497,12 @@ gk_status_e gk_jwt_verify(const char *token, apr_size_t len,
                                       (apr_size_t)(d2 - d1 - 1))) < 0) {
         st = GK_ERR_MALFORMED;
     }
-    else if (!(v = calloc(1, sizeof(*v)))) {
+    else if (!(v = calloc(1, sizeof(*v) + (size_t)plen + 1))) {
         st = GK_ERR_INTERNAL;
     }
     else {
+        char *text = (char *)(v + 1);
+
         v->refs = 1;
         v->alg = alg;
         v->typ = hdr->typ;
@@ -437,16 +510,13 @@ gk_status_e gk_jwt_verify(const char *token, apr_size_t len,
                          ? NULL
                          : json_loadb((const char *)buf, (size_t)plen,
                                       JSON_REJECT_DUPLICATES, &jerr);
-        v->payload_text = malloc((size_t)plen + 1);
-        if (!v->payload_text) {
-            st = GK_ERR_INTERNAL;
-        }
-        else if (!json_is_object(v->payload)) {
+        if (!json_is_object(v->payload)) {
             st = GK_ERR_PAYLOAD;
         }
         else {
-            memcpy((char *)v->payload_text, buf, (size_t)plen);
-            ((char *)v->payload_text)[plen] = '\0';
+            memcpy(text, buf, (size_t)plen);
+            text[plen] = '\0';
+            v->payload_text = text;
             v->payload_len = (apr_size_t)plen;
             st = read_claims(v);
         }

@@ -163,6 +163,8 @@ static int curve_nid_of(EVP_PKEY *pkey)
     return nid;
 }
 
+static apr_uint64_t key_serials; /* atomic: JWKS reloads run in requests */
+
 /* Bind a parsed public key to alg: type, strength, curve. Takes pkey. */
 static const char *key_adopt(apr_pool_t *p, gk_alg_e alg, EVP_PKEY *pkey,
                              const char *kid, gk_key_t **out)
@@ -229,6 +231,7 @@ static const char *key_adopt(apr_pool_t *p, gk_alg_e alg, EVP_PKEY *pkey,
             return apr_psprintf(p, "OpenSSL cannot verify %s with this key",
                                 ai->name);
         }
+        k->serial = __atomic_add_fetch(&key_serials, 1, __ATOMIC_RELAXED);
     }
     *out = k;
     return NULL;

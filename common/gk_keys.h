@@ -51,7 +51,9 @@ typedef struct gk_key_t {
     EVP_MD_CTX *hmac_outer; /* and outer pads, copied per use */
     EVP_MD *md;             /* fetched once; NULL for HMAC and EdDSA */
     EVP_PKEY_CTX *vctx;     /* RSA, PSS, EC: set up for verifying once,
-                             * duplicated per use (never used directly) */
+                             * copied per thread (never used directly) */
+    apr_uint64_t serial;    /* with vctx: unique in the process, never
+                             * reused (a freed key's address may be) */
 } gk_key_t;
 
 /* A key from secret bytes (HS* only). */

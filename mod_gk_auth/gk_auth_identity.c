@@ -105,8 +105,9 @@ static void derive(request_rec *r, gk_auth_req_t *req)
     if (req->roles) {
         return;
     }
-    if (req->conf->role_perms_merged) {
-        /* a role map merged for this request has no lasting identity */
+    if (req->conf->role_perms_merged || !req->v->token) {
+        /* a role map merged for this request has no lasting identity, and
+         * a token the cache did not store dies with the request */
         derive_now(r, req);
         return;
     }

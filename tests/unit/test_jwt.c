@@ -1,5 +1,7 @@
 /* JWS/JWT verification (gk_jwt_verify) and claim checks
  * (gk_jwt_check_claims), with tokens signed here by OpenSSL. */
+#include <apr_thread_proc.h>
+
 #include "gk_test.h"
 
 #define ALG_NAME(a) (gk_alg_info(a)->name)
@@ -1168,6 +1170,133 @@ START_TEST(status_texts)
 }
 END_TEST
 
+/* ---- the per-thread verifying context ------------------------------------ */
+
+/* A thread moving between keys uses each key's own context: a token signed
+ * by one key never verifies with another of the same algorithm, whatever
+ * the order. */
+START_TEST(thread_verifier_follows_key)
+{
+    EVP_PKEY *other = tk_gen_rsa(2048);
+    gk_key_t *a = tk_gkkey(tp, GK_RS256, tk_key_for(GK_RS256), NULL);
+    gk_key_t *b = tk_gkkey(tp, GK_RS256, other, NULL);
+    gk_key_t *e = tk_std_key(tp, GK_ES256, NULL);
+    char *ta = tk_tok(tp, tk_std_signer(GK_RS256), TK_PAYLOAD);
+    char *tb = tk_tok(tp, tk_pk(GK_RS256, other), TK_PAYLOAD);
+    char *te = tk_tok(tp, tk_std_signer(GK_ES256), TK_PAYLOAD);
+    int i;
+
+    for (i = 0; i < 3; i++) {
+        tk_assert_st(tk_verify(ta, tk_set(tp, a, NULL), NULL), GK_OK);
+        tk_assert_st(tk_verify(tb, tk_set(tp, a, NULL), NULL),
+                     GK_ERR_SIGNATURE);
+        tk_assert_st(tk_verify(tb, tk_set(tp, b, NULL), NULL), GK_OK);
+        tk_assert_st(tk_verify(ta, tk_set(tp, b, NULL), NULL),
+                     GK_ERR_SIGNATURE);
+        tk_assert_st(tk_verify(te, tk_set(tp, e, NULL), NULL), GK_OK);
+        /* a failed check leaves the context usable */
+        tk_assert_st(tk_verify(ta, tk_set(tp, a, NULL), NULL), GK_OK);
+    }
+    ck_assert_uint_ne(a->serial, b->serial);
+    EVP_PKEY_free(other);
+}
+END_TEST
+
+/* Keys are freed on JWKS reloads and a new key may get a freed key's
+ * address: the thread's context of the old key must not serve the new. */
+START_TEST(thread_verifier_key_freed)
+{
+    EVP_PKEY *other = tk_gen_rsa(2048);
+    char *ta = tk_tok(tp, tk_std_signer(GK_RS256), TK_PAYLOAD);
+    char *tb = tk_tok(tp, tk_pk(GK_RS256, other), TK_PAYLOAD);
+    int i;
+
+    for (i = 0; i < 4; i++) {
+        apr_pool_t *kp;
+        gk_key_t *k;
+
+        apr_pool_create(&kp, tp);
+        k = tk_gkkey(kp, GK_RS256, i % 2 ? other : tk_key_for(GK_RS256),
+                     NULL);
+        tk_assert_st(tk_verify(i % 2 ? tb : ta, tk_set(kp, k, NULL), NULL),
+                     GK_OK);
+        tk_assert_st(tk_verify(i % 2 ? ta : tb, tk_set(kp, k, NULL), NULL),
+                     GK_ERR_SIGNATURE);
+        apr_pool_destroy(kp); /* frees k; the next may reuse its address */
+    }
+    EVP_PKEY_free(other);
+}
+END_TEST
+
+#define VT_THREADS 4
+#define VT_ROUNDS 40
+
+typedef struct {
+    gk_key_t *rs, *es, *ps;
+    const char *trs, *tes, *tps;
+    int bad;
+} vt_state_t;
+
+static void *APR_THREAD_FUNC vt_fn(apr_thread_t *th, void *data)
+{
+    vt_state_t *s = data;
+    int i;
+
+    for (i = 0; i < VT_ROUNDS; i++) {
+        struct { gk_key_t *k; const char *t; } c[3] = {
+            {s->rs, s->trs}, {s->es, s->tes}, {s->ps, s->tps}};
+        int j, n;
+        for (j = 0; j < 3; j++) {
+            for (n = 0; n < 3; n++) {
+                apr_array_header_t set;
+                gk_key_t *one = c[n].k;
+                const apr_array_header_t *const sets[1] = {&set};
+                gk_verified_t *v = NULL;
+                gk_status_e st;
+
+                memset(&set, 0, sizeof(set));
+                set.elt_size = sizeof(gk_key_t *);
+                set.nelts = set.nalloc = 1;
+                set.elts = (char *)&one;
+                st = gk_jwt_verify(c[j].t, strlen(c[j].t), sets, 1, &v);
+                if ((st == GK_OK) != (j == n)) {
+                    __atomic_add_fetch(&s->bad, 1, __ATOMIC_RELAXED);
+                }
+                gk_verified_unref(v);
+            }
+        }
+    }
+    apr_thread_exit(th, APR_SUCCESS);
+    return NULL;
+}
+
+/* Threads verify with three keys in turn; each gets its own contexts, and
+ * a thread's contexts are freed when it exits (valgrind: no leak). */
+START_TEST(thread_verifier_threads)
+{
+    apr_thread_t *th[VT_THREADS];
+    vt_state_t s;
+    apr_status_t rv;
+    int i;
+
+    memset(&s, 0, sizeof(s));
+    s.rs = tk_std_key(tp, GK_RS256, NULL);
+    s.es = tk_std_key(tp, GK_ES256, NULL);
+    s.ps = tk_std_key(tp, GK_PS256, NULL);
+    s.trs = tk_tok(tp, tk_std_signer(GK_RS256), TK_PAYLOAD);
+    s.tes = tk_tok(tp, tk_std_signer(GK_ES256), TK_PAYLOAD);
+    s.tps = tk_tok(tp, tk_std_signer(GK_PS256), TK_PAYLOAD);
+    for (i = 0; i < VT_THREADS; i++) {
+        ck_assert_int_eq(apr_thread_create(&th[i], NULL, vt_fn, &s, tp),
+                         APR_SUCCESS);
+    }
+    for (i = 0; i < VT_THREADS; i++) {
+        apr_thread_join(&rv, th[i]);
+    }
+    ck_assert_int_eq(s.bad, 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("jwt");
@@ -1226,6 +1355,9 @@ static Suite *suite(void)
     tcase_add_test(tc, huge_header_and_payload);
     tcase_add_test(tc, verified_record);
     tcase_add_test(tc, status_texts);
+    tcase_add_test(tc, thread_verifier_follows_key);
+    tcase_add_test(tc, thread_verifier_key_freed);
+    tcase_add_test(tc, thread_verifier_threads);
     suite_add_tcase(s, tc);
     return s;
 }
