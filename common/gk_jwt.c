@@ -130,16 +130,15 @@ static int ec_sig_to_der(const unsigned char *sig, size_t siglen,
 
 /*
  * Each thread keeps a copy of the verifying context of the last public key
- * it used, and a digest context, so that tokens signed by one key cost no
- * context set-up (EVP_PKEY_verify may be called again on a context).
- * A key is recognised by its serial number. The copy holds its own
- * reference to the key, so it stays valid after a JWKS reload frees the
- * key; it is freed when the thread moves to another key or exits.
+ * it used, so that tokens signed by one key cost no context set-up
+ * (EVP_PKEY_verify may be called again on a context). A key is recognised
+ * by its serial number. The copy holds its own reference to the key, so it
+ * stays valid after a JWKS reload frees the key; it is freed when the
+ * thread moves to another key or exits.
  */
 typedef struct {
     apr_uint64_t serial;        /* 0: none */
     EVP_PKEY_CTX *pctx;
-    EVP_MD_CTX *mdctx;
 } thread_verifier_t;
 
 static __thread thread_verifier_t thread_verifier;
@@ -152,9 +151,7 @@ static void verifier_free(void *data)
     thread_verifier_t *t = data;
 
     EVP_PKEY_CTX_free(t->pctx);
-    EVP_MD_CTX_free(t->mdctx);
     t->pctx = NULL;
-    t->mdctx = NULL;
     t->serial = 0;
 }
 
@@ -163,24 +160,20 @@ static void verifier_init(void)
     verifier_key_ok = !pthread_key_create(&verifier_key, verifier_free);
 }
 
-/* This thread's verifier for k, or NULL (then the caller copies k->vctx
- * for this one use). */
-static thread_verifier_t *thread_verifier_for(const gk_key_t *k)
+/* This thread's verifying context for k, or NULL when out of memory. */
+static EVP_PKEY_CTX *thread_verifier_for(const gk_key_t *k)
 {
     thread_verifier_t *t = &thread_verifier;
 
     if (t->serial == k->serial) {
-        return t;
+        return t->pctx;
     }
-    pthread_once(&verifier_once, verifier_init);
-    if (!verifier_key_ok) {
-        return NULL;
-    }
-    if (!t->mdctx) {
-        if (!(t->mdctx = EVP_MD_CTX_new())
-            || pthread_setspecific(verifier_key, t)) {
-            verifier_free(t);
-            return NULL;
+    if (!t->pctx) {
+        /* freed at thread exit; without a thread key (none left in the
+         * process), it lives as long as the thread */
+        pthread_once(&verifier_once, verifier_init);
+        if (verifier_key_ok) {
+            pthread_setspecific(verifier_key, t);
         }
     }
     EVP_PKEY_CTX_free(t->pctx);
@@ -189,7 +182,7 @@ static thread_verifier_t *thread_verifier_for(const gk_key_t *k)
         return NULL;
     }
     t->serial = k->serial;
-    return t;
+    return t->pctx;
 }
 
 static int verify_pkey(const gk_key_t *k, const unsigned char *in,
@@ -198,7 +191,6 @@ static int verify_pkey(const gk_key_t *k, const unsigned char *in,
     const gk_alg_info_t *ai = gk_alg_info(k->alg);
     unsigned char der[160], md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
-    thread_verifier_t *t;
     EVP_PKEY_CTX *pctx;
     EVP_MD_CTX *ctx;
     int ok = 0;
@@ -214,21 +206,11 @@ static int verify_pkey(const gk_key_t *k, const unsigned char *in,
         return 0; /* RFC 8017: exactly the modulus length, no shortcuts */
     }
     if (k->vctx) {
-        /* hash, then check the signature of the digest with the context
-         * the key set up at startup (this thread's copy of it) */
-        if ((t = thread_verifier_for(k))) {
-            return EVP_DigestInit_ex(t->mdctx, k->md, NULL)
-                   && EVP_DigestUpdate(t->mdctx, in, inlen)
-                   && EVP_DigestFinal_ex(t->mdctx, md, &mdlen)
-                   && EVP_PKEY_verify(t->pctx, sig, siglen, md, mdlen) == 1;
-        }
-        if (!EVP_Digest(in, inlen, md, &mdlen, k->md, NULL)
-            || !(pctx = EVP_PKEY_CTX_dup(k->vctx))) {
-            return 0;
-        }
-        ok = EVP_PKEY_verify(pctx, sig, siglen, md, mdlen) == 1;
-        EVP_PKEY_CTX_free(pctx);
-        return ok;
+        /* hash, then check the signature of the digest with this thread's
+         * copy of the context the key set up at startup */
+        return (pctx = thread_verifier_for(k))
+               && EVP_Digest(in, inlen, md, &mdlen, k->md, NULL)
+               && EVP_PKEY_verify(pctx, sig, siglen, md, mdlen) == 1;
     }
     /* EdDSA signs the message itself, in one shot */
     ctx = EVP_MD_CTX_new();

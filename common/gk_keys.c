@@ -214,8 +214,8 @@ static const char *key_adopt(apr_pool_t *p, gk_alg_e alg, EVP_PKEY *pkey,
         if (!k->md) {
             return apr_psprintf(p, "digest %s is not available", ai->digest);
         }
-        /* All the per-operation set-up is done here, once: a verification
-         * duplicates this context and checks a digest with it. */
+        /* All the per-operation set-up is done here, once: each thread
+         * that verifies copies this context and checks digests with it. */
         k->vctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
         if (!k->vctx || EVP_PKEY_verify_init(k->vctx) <= 0
             || EVP_PKEY_CTX_set_signature_md(k->vctx, k->md) <= 0
