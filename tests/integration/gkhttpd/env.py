@@ -135,7 +135,9 @@ class GkEnv:
         self.default_mpm = mpm
         self.mpm = mpm
 
-        gen = Path(gen_dir or self.test_dir / "gen")
+        # GK_GEN_DIR lets two suites (e.g. a sanitized one) run side by side
+        gen = Path(gen_dir or os.environ.get("GK_GEN_DIR")
+                   or self.test_dir / "gen")
         self.is_root = os.geteuid() == 0
         if self.is_root and not _others_can_traverse(gen.parent):
             # e.g. a checkout under /root: www-data cannot reach it
