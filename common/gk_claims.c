@@ -98,9 +98,10 @@ const char *gk_perm_check(apr_pool_t *p, const char *perm, int allow_wild)
             }
             seg = s + 1;
         }
-        else if ((unsigned char)*s <= ' ' || *s == 0x7f) {
-            return apr_psprintf(p, "permission '%s' contains white space "
-                                "or a control character", perm);
+        else if ((unsigned char)*s <= ' ' || (unsigned char)*s >= 0x7f) {
+            return apr_psprintf(p, "permission '%s' may hold only visible "
+                                "ASCII characters: no white space, control "
+                                "or non-ASCII byte", perm);
         }
     }
     return NULL;

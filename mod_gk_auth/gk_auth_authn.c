@@ -11,6 +11,7 @@
 
 #include "gk_auth_private.h"
 #include "gk_problem.h"
+#include "gk_text.h"
 
 static gk_tokcache_t *token_cache;  /* per process, from child_init */
 
@@ -33,6 +34,7 @@ gk_auth_req_t *gk_auth_req(request_rec *r, int create)
 
     if (!req && create) {
         req = apr_pcalloc(r->pool, sizeof(*req));
+        req->pool = r->pool;
         ap_set_module_config(r->request_config, &gk_auth_module, req);
     }
     return req;
@@ -340,6 +342,15 @@ int gk_auth_check_authn(request_rec *r)
                       gk_auth_conf_user_claim(conf)->name);
         return deny(r, req, HTTP_UNAUTHORIZED, "invalid_token",
                     "token has no user claim");
+    }
+    if (!gk_text_is_name(user, json_string_length(u))) {
+        /* it would become REMOTE_USER, GK_USER, headers and log lines */
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, GKLOGNO(10009)
+                      "bearer token refused: user claim '%s' holds a control "
+                      "character or is not UTF-8",
+                      gk_auth_conf_user_claim(conf)->name);
+        return deny(r, req, HTTP_UNAUTHORIZED, "invalid_token",
+                    "token user claim is invalid");
     }
     req->v = v;
     req->user = user;

@@ -8,6 +8,7 @@
 #include "mod_auth.h"
 
 #include "gk_auth_private.h"
+#include "gk_text.h"
 
 typedef enum { REQ_ROLE, REQ_PERMISSION, REQ_CLAIM } require_kind_e;
 
@@ -43,6 +44,11 @@ static const char *parse_line(cmd_parms *cmd, const char *line,
         if (kind == REQ_PERMISSION
             && (e = gk_perm_check(cmd->temp_pool, w, 1))) {
             return apr_psprintf(cmd->pool, "Require %s: %s", name, e);
+        }
+        if (kind == REQ_ROLE && !gk_text_is_atom(w)) {
+            return apr_psprintf(cmd->pool, "Require %s: role '%s' may hold "
+                                "only visible ASCII characters: no white "
+                                "space, control or non-ASCII byte", name, w);
         }
         APR_ARRAY_PUSH(req->values, const char *) = w;
     }

@@ -9,6 +9,7 @@
 #include "http_core.h"
 
 #include "gk_auth_private.h"
+#include "gk_text.h"
 
 static gk_claim_path_t *default_user_claim;
 static gk_claim_path_t *default_roles_claim;
@@ -349,6 +350,10 @@ static const char *add_role_perms(cmd_parms *cmd, void *dc, int argc,
     rp = apr_array_push(c->role_perms ? c->role_perms
                                       : (c->role_perms = apr_array_make(
                                              cmd->pool, 4, sizeof(*rp))));
+    if (!gk_text_is_atom(argv[0])) {
+        return err(cmd, "role '%s' may hold only visible ASCII characters: "
+                   "no white space, control or non-ASCII byte", argv[0]);
+    }
     rp->role = argv[0];
     rp->perms = apr_array_make(cmd->pool, argc - 1, sizeof(const char *));
     for (i = 1; i < argc; i++) {
@@ -386,6 +391,19 @@ static const char *add_claim_header(cmd_parms *cmd, void *dc,
     }
     ch = apr_array_push(c->claim_headers);
     ch->header = header;
+    if (*claim == '@') {
+        /* pseudo-claims: what the module derived, not a claim's value */
+        ch->kind = !strcmp(claim, "@user")          ? GK_CH_USER
+                   : !strcmp(claim, "@roles")       ? GK_CH_ROLES
+                   : !strcmp(claim, "@permissions") ? GK_CH_PERMISSIONS
+                                                    : GK_CH_CLAIM;
+        if (ch->kind == GK_CH_CLAIM) {
+            return err(cmd, "unknown pseudo-claim '%s' (@user, @roles or "
+                       "@permissions)", claim);
+        }
+        return NULL;
+    }
+    ch->kind = GK_CH_CLAIM;
     if ((e = claim_path(cmd, claim, &ch->claim))) {
         return e;
     }

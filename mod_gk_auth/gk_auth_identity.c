@@ -9,6 +9,7 @@
 #include "apr_strings.h"
 
 #include "gk_auth_private.h"
+#include "gk_text.h"
 #include "mod_gk_auth.h"
 
 /*
@@ -20,44 +21,76 @@
 typedef struct {
     const void *roles_claim, *perms_claim, *role_perms; /* the settings */
     apr_array_header_t roles, perms;    /* read-only views */
-    const char *roles_env, *perms_env;
+    const char *roles_env, *perms_env, *claims_env;
 } identity_memo_t;
+
+/*
+ * Keep the entries of list from index `from` on that may be exported: a
+ * role or a permission is visible ASCII (gk_text.h), a permission also has
+ * the syntax GKAuthRolePermissions demands. An entry that breaks the rule
+ * is neither granted nor exported; the log says which claim held it, not
+ * its bytes.
+ */
+static void keep_valid(request_rec *r, apr_array_header_t *list, int from,
+                       const char *claim, int perms)
+{
+    int i, n = from;
+
+    for (i = from; i < list->nelts; i++) {
+        const char *v = APR_ARRAY_IDX(list, i, const char *);
+        if (perms ? !gk_perm_check(r->pool, v, 1) : gk_text_is_atom(v)) {
+            APR_ARRAY_IDX(list, n++, const char *) = v;
+        }
+    }
+    if (n < list->nelts) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, GKLOGNO(10021)
+                      "claim %s: %d of its %s ignored: a %s may hold only "
+                      "visible ASCII characters%s", claim, list->nelts - n,
+                      perms ? "permissions" : "roles",
+                      perms ? "permission" : "role",
+                      perms ? " in non-empty ':'-separated segments" : "");
+    }
+    list->nelts = n;
+}
 
 static void derive_now(request_rec *r, gk_auth_req_t *req)
 {
     const apr_array_header_t *rp = req->conf->role_perms;
+    const gk_claim_path_t *rc = gk_auth_conf_roles_claim(req->conf);
+    const gk_claim_path_t *pc = gk_auth_conf_perms_claim(req->conf);
+    apr_pool_t *p = req->pool;  /* the owner's: r may be a subrequest */
     apr_array_header_t *roles, *perms;
-    int i, j;
+    int i, j, n;
 
-    roles = apr_array_make(r->pool, 4, sizeof(const char *));
-    gk_claim_strings(r->pool,
-                     gk_claim_get(req->v->payload,
-                                  gk_auth_conf_roles_claim(req->conf)),
-                     roles);
+    roles = apr_array_make(p, 4, sizeof(const char *));
+    gk_claim_strings(p, gk_claim_get(req->v->payload, rc), roles);
+    keep_valid(r, roles, 0, rc->name, 0);
     /* the permissions claim, RFC 9068 "scope", and the roles' grants */
-    perms = apr_array_make(r->pool, 8, sizeof(const char *));
-    gk_claim_strings(r->pool,
-                     gk_claim_get(req->v->payload,
-                                  gk_auth_conf_perms_claim(req->conf)),
-                     perms);
-    gk_claim_strings(r->pool, json_object_get(req->v->payload, "scope"),
-                     perms);
+    perms = apr_array_make(p, 8, sizeof(const char *));
+    gk_claim_strings(p, gk_claim_get(req->v->payload, pc), perms);
+    keep_valid(r, perms, 0, pc->name, 1);
+    n = perms->nelts;
+    gk_claim_strings(p, json_object_get(req->v->payload, "scope"), perms);
+    keep_valid(r, perms, n, "scope", 1);
     for (i = 0; rp && i < rp->nelts; i++) {
         const gk_role_perms_t *e = &APR_ARRAY_IDX(rp, i, gk_role_perms_t);
         if (!gk_strlist_has(roles, e->role)) {
             continue;
         }
         for (j = 0; j < e->perms->nelts; j++) {
-            const char *p = APR_ARRAY_IDX(e->perms, j, const char *);
-            if (!gk_strlist_has(perms, p)) {
-                APR_ARRAY_PUSH(perms, const char *) = p;
+            const char *g = APR_ARRAY_IDX(e->perms, j, const char *);
+            if (!gk_strlist_has(perms, g)) {
+                APR_ARRAY_PUSH(perms, const char *) = g;
             }
         }
     }
     req->roles = roles;
     req->perms = perms;
-    req->roles_env = gk_strlist_join(r->pool, roles, " ");
-    req->perms_env = gk_strlist_join(r->pool, perms, " ");
+    req->roles_env = gk_strlist_join(p, roles, " ");
+    req->perms_env = gk_strlist_join(p, perms, " ");
+    req->claims_env = gk_text_json_line(p, req->v->payload_text,
+                                        req->v->payload_len,
+                                        req->v->payload);
 }
 
 /* Copy a list into packed storage at *at; returns a read-only view. */
@@ -99,7 +132,7 @@ static void derive(request_rec *r, gk_auth_req_t *req)
     const void *pc = gk_auth_conf_perms_claim(req->conf);
     const void *rp = req->conf->role_perms;
     identity_memo_t *m = req->v->memo;
-    apr_size_t size, re, pe;
+    apr_size_t size, re, pe, ce;
     char *at;
 
     if (req->roles) {
@@ -117,6 +150,7 @@ static void derive(request_rec *r, gk_auth_req_t *req)
         req->perms = &m->perms;
         req->roles_env = m->roles_env;
         req->perms_env = m->perms_env;
+        req->claims_env = m->claims_env;
         return;
     }
     derive_now(r, req);
@@ -125,8 +159,11 @@ static void derive(request_rec *r, gk_auth_req_t *req)
     }
     re = strlen(req->roles_env) + 1;
     pe = strlen(req->perms_env) + 1;
+    ce = req->claims_env == req->v->payload_text ? 0
+         : req->claims_env ? strlen(req->claims_env) + 1
+                           : 0;
     size = APR_ALIGN_DEFAULT(sizeof(*m)) + list_size(req->roles)
-           + list_size(req->perms) + re + pe + 2 * sizeof(char *);
+           + list_size(req->perms) + re + pe + ce + 2 * sizeof(char *);
     if (!(m = malloc(size))) {
         return;
     }
@@ -141,6 +178,11 @@ static void derive(request_rec *r, gk_auth_req_t *req)
     m->roles_env = at;
     memcpy(at + re, req->perms_env, pe);
     m->perms_env = at + re;
+    m->claims_env = req->claims_env; /* the record's text, or NULL */
+    if (ce) {
+        memcpy(at + re + pe, req->claims_env, ce);
+        m->claims_env = at + re + pe;
+    }
     gk_verified_memo_set(req->v, m, free);
 }
 
@@ -182,49 +224,79 @@ const char *gk_auth_claim_string(apr_pool_t *p, json_t *v)
         }
         return gk_strlist_join(p, parts, ",");
     }
-    s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_ENSURE_ASCII);
     out = s ? apr_pstrdup(p, s) : NULL;
     free(s);
     return out;
 }
 
+/*
+ * A claim as it may leave the gateway (a header, another module): NULL
+ * when absent, or when it is not a name by gk_text.h's rule, which the log
+ * says without the value's bytes.
+ */
+static const char *claim_out(request_rec *r, const gk_auth_req_t *req,
+                             const gk_claim_path_t *path, const char *header)
+{
+    const char *val = gk_auth_claim_string(
+        r->pool, gk_claim_get(req->v->payload, path));
+
+    if (val && !gk_text_is_name(val, strlen(val))) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, GKLOGNO(10020)
+                      "claim %s holds a control character or is not UTF-8: "
+                      "%s%s%s", path->name, header ? "header " : "",
+                      header ? header : "not given to another module",
+                      header ? " not set" : "");
+        return NULL;
+    }
+    return val;
+}
+
 const char *gk_auth_claim(request_rec *r, const char *name)
 {
     gk_auth_req_t *req = gk_auth_req_find(r);
-    gk_claim_path_t *path;
 
     if (!req) {
         return NULL;
     }
-    path = gk_claim_path_make(r->pool, name);
-    return gk_auth_claim_string(r->pool, gk_claim_get(req->v->payload, path));
+    return claim_out(r, req, gk_claim_path_make(r->pool, name), NULL);
 }
 
-static int has_ctl(const char *s)
-{
-    for (; *s; s++) {
-        if ((unsigned char)*s < 0x20 && *s != '\t') {
-            return 1;
-        }
-        if (*s == 0x7f) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* Every request: remove client-sent copies of the claim headers, so a
- * backend can trust them whether or not the request was authenticated. */
+/* Every request: remove client-sent copies of the headers this module
+ * sets for backends, in every spelling a backend may fold into the same
+ * name (any case, '_' for '-': CGI and WSGI's HTTP_X_USER), so a backend
+ * can trust them whether or not the request was authenticated and whether
+ * or not the claim is present. */
 int gk_auth_header_parser(request_rec *r)
 {
     const gk_auth_dir_conf_t *conf =
         ap_get_module_config(r->per_dir_config, &gk_auth_module);
     const apr_array_header_t *ch = conf->claim_headers;
-    int i;
+    const apr_array_header_t *in;
+    const apr_table_entry_t *e;
+    const char **drop = NULL;
+    int i, j, n = 0;
 
-    for (i = 0; ch && i < ch->nelts; i++) {
-        apr_table_unset(r->headers_in,
-                        APR_ARRAY_IDX(ch, i, gk_claim_header_t).header);
+    if (!ch) {
+        return DECLINED;
+    }
+    in = apr_table_elts(r->headers_in);
+    e = (const apr_table_entry_t *)in->elts;
+    for (i = 0; i < in->nelts; i++) {
+        for (j = 0; j < ch->nelts; j++) {
+            if (gk_text_header_same(
+                    e[i].key, APR_ARRAY_IDX(ch, j, gk_claim_header_t).header)) {
+                if (!drop) {
+                    drop = apr_palloc(r->pool, sizeof(*drop)
+                                                   * (apr_size_t)in->nelts);
+                }
+                drop[n++] = e[i].key;
+                break;
+            }
+        }
+    }
+    for (i = 0; i < n; i++) {
+        apr_table_unset(r->headers_in, drop[i]);
     }
     return DECLINED;
 }
@@ -251,24 +323,32 @@ int gk_auth_fixups(request_rec *r)
     apr_table_setn(r->subprocess_env, GK_AUTH_ENV_ROLES, req->roles_env);
     apr_table_setn(r->subprocess_env, GK_AUTH_ENV_PERMISSIONS,
                    req->perms_env);
-    apr_table_setn(r->subprocess_env, GK_AUTH_ENV_CLAIMS,
-                   req->v->payload_text);
+    if (req->claims_env) {
+        apr_table_setn(r->subprocess_env, GK_AUTH_ENV_CLAIMS,
+                       req->claims_env);
+    }
     conf = ap_get_module_config(r->per_dir_config, &gk_auth_module);
     ch = conf->claim_headers;
     for (i = 0; ch && i < ch->nelts; i++) {
         const gk_claim_header_t *h = &APR_ARRAY_IDX(ch, i, gk_claim_header_t);
-        const char *val = gk_auth_claim_string(
-            r->pool, gk_claim_get(req->v->payload, h->claim));
-        if (!val) {
-            continue;
+        const char *val;
+
+        switch (h->kind) {
+        case GK_CH_USER:
+            val = req->user;
+            break;
+        case GK_CH_ROLES: /* none: no header, as for an absent claim */
+            val = *req->roles_env ? req->roles_env : NULL;
+            break;
+        case GK_CH_PERMISSIONS:
+            val = *req->perms_env ? req->perms_env : NULL;
+            break;
+        default:
+            val = claim_out(r, req, h->claim, h->header);
         }
-        if (has_ctl(val)) {
-            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, GKLOGNO(10020)
-                          "claim %s has control characters: header %s not "
-                          "set", h->claim->name, h->header);
-            continue;
+        if (val) {
+            apr_table_setn(r->headers_in, h->header, val);
         }
-        apr_table_setn(r->headers_in, h->header, val);
     }
     return DECLINED;
 }

@@ -29,8 +29,17 @@ typedef struct {
     apr_array_header_t *perms;  /* const char * */
 } gk_role_perms_t;
 
+/* What a GKAuthClaimHeader header carries: a claim or a pseudo-claim. */
+typedef enum {
+    GK_CH_CLAIM = 0,
+    GK_CH_USER,                     /* @user */
+    GK_CH_ROLES,                    /* @roles */
+    GK_CH_PERMISSIONS               /* @permissions */
+} gk_claim_header_kind_e;
+
 typedef struct {
-    gk_claim_path_t *claim;
+    gk_claim_header_kind_e kind;
+    gk_claim_path_t *claim;         /* GK_CH_CLAIM */
     const char *header;
 } gk_claim_header_t;
 
@@ -62,14 +71,18 @@ typedef struct {
 #define GK_AUTH_DEFAULT_CACHE_SIZE 1024
 #define GK_AUTH_DEFAULT_CACHE_LIFETIME 300
 
-/* What one request learnt; in r->request_config. */
+/* What one request learnt; in r->request_config. Subrequests and internal
+ * redirects read the state of the request that authenticated (see
+ * gk_auth_req_find): whatever is added to it later comes from its pool. */
 typedef struct {
+    apr_pool_t *pool;               /* the owning request's pool */
     gk_verified_t *v;               /* the verified token, or NULL */
     const char *user;
     const apr_array_header_t *roles; /* computed on first use */
     const apr_array_header_t *perms;
     const char *roles_env;          /* GK_ROLES, GK_PERMISSIONS */
     const char *perms_env;
+    const char *claims_env;         /* GK_CLAIMS */
     const gk_auth_dir_conf_t *conf; /* of the authenticating scope */
     /* the error answer in preparation */
     int problem_status;

@@ -138,12 +138,16 @@ END_TEST
 START_TEST(perm_check)
 {
     static const char *const ok[] = {"read", "admin:users:delete", "a:b",
-                                     "x-y_z.w", "a/b:c", "\xc3\xa9t\xc3\xa9"};
+                                     "x-y_z.w", "a/b:c", "~!#$%&()+,;<=>?@"};
     static const char *const ok_wild[] = {"*", "admin:*", "a:*:c", "*:read",
                                           "*:*"};
     static const char *const bad[] = {"", ":", "a:", ":a", "a::b", "a b",
                                       "a\tb", "a\nb", "a\x7f", "a:*b", "a*",
-                                      "**", "a:**", "*a:b", " a"};
+                                      "**", "a:**", "*a:b", " a",
+                                      /* visible ASCII only */
+                                      "\xc3\xa9t\xc3\xa9", "a\xc2\xa0",
+                                      "a\xc2\x85", "a\x80", "a\xff", "a\r",
+                                      "a\x1b[31m"};
     size_t i;
     for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
         ck_assert_msg(gk_perm_check(tp, ok[i], 0) == NULL, "%s", ok[i]);
