@@ -375,6 +375,33 @@ def b64url_seeds():
     return s
 
 
+def text_seeds():
+    """Names, atoms, header-name pairs and JSON documents."""
+    s = []
+    for label, data in [
+            ("ascii", b"alice"), ("atom", b"users:read"),
+            ("space", b"a b"), ("crlf", b"bob\r\nX-Injected: 1"),
+            ("lf", b"bob\nX"), ("del", b"a\x7f"),
+            ("c1-nel", "a\u0085b".encode()), ("nbsp", "x\u00a0y".encode()),
+            ("line-sep", "a\u2028b".encode()),
+            ("emoji", "\U0001f600".encode()), ("cjk", "\u5f20\u4f1f".encode()),
+            ("overlong", b"\xc0\xaf"), ("surrogate", b"\xed\xa0\x80"),
+            ("above-max", b"\xf4\x90\x80\x80"), ("cut", b"a\xe2\x80"),
+            ("lone-cont", b"\x80"), ("ff", b"\xff\xfe"), ("nul", b"a\x00b"),
+            ("headers", b"X-User-Emailx_user_email"),
+            ("headers-odd", b"X_A-b"),
+            ("json-flat", b'{"sub":"alice","n":1}'),
+            ("json-pretty", b'{\n  "sub": "alice",\r\n  "a": [1, 2]\n}'),
+            ("json-escapes", b'{"a":"\\u0085\\n\\u2028\\ud83d\\ude00"}'),
+            ("json-raw-utf8", '{"name":"J\u00fcrgen \u0085"}'.encode()),
+            ("json-del", b'{"d":"a\x7fb"}'),
+            ("json-string", b'"x"'), ("json-number", b"1.5e300"),
+            ("json-deep", b"[[[[[[[[[[{}]]]]]]]]]]"),
+            ("json-dup", b'{"a":1,"a":2}')]:
+        s.append((label, data))
+    return s
+
+
 def write(name, seeds):
     d = os.path.join(CORPUS, name)
     os.makedirs(d, exist_ok=True)
@@ -396,6 +423,7 @@ def main():
     write("jwt", jwt_seeds())
     write("jwks", jwks_seeds())
     write("b64url", b64url_seeds())
+    write("text", text_seeds())
     return 0
 
 

@@ -232,3 +232,57 @@ class TestInternalRedirect:
         tok = T.mint(keys["rsa2048"], "RS256",
                      payload=T.claims(sub="bob", roles=["viewer"]))
         assert_status(env.get("/rd/x", token=tok), 401)
+
+
+class TestMultiViews:
+    """mod_negotiation's lookup subrequests run fixups, which derive the
+    roles into the main request's state; the variants not chosen are
+    destroyed. Whatever a subrequest adds to the main request's state must
+    come from the main request's pool (MaxMemFree 1 hands freed memory back
+    at once: under `make check-asan` a read of it is reported)."""
+
+    @pytest.fixture(autouse=True, scope="class")
+    def _class_scope(self, env, keys):
+        mv = env.htdocs / "mv"
+        mv.mkdir(exist_ok=True)
+        for lang in ("en", "de", "fr"):
+            (mv / ("doc.html.%s" % lang)).write_text("<p>%s</p>\n" % lang)
+        conf = GkConf(env, extra_modules=["negotiation"])
+        conf.add("GKAuthKey RS256 %s" % keys["rsa2048"].pub_path)
+        conf.add("MaxMemFree 1")
+        conf.add("AddLanguage en .en\nAddLanguage de .de\nAddLanguage fr .fr")
+        conf.add('Alias /mv/ "%s/"' % mv)
+        conf.add_directory(str(mv), """
+            Options MultiViews
+            AuthType gk-bearer
+            GKAuthRolePermissions editor docs:write
+            Require valid-user
+            Header always set X-Roles "expr=%{reqenv:GK_ROLES}"
+            Header always set X-Perms "expr=%{reqenv:GK_PERMISSIONS}"
+            Header always set X-User "expr=%{reqenv:GK_USER}"
+        """)
+        conf.install()
+        env.apache_restart()
+
+    @pytest.mark.parametrize("lang", ["de", "fr", "en"])
+    def test_gk_auth_603_01_variants(self, env, keys, lang):
+        for i in range(20):
+            tok = T.mint(keys["rsa2048"], "RS256",
+                         payload=T.claims(sub="u%d" % i,
+                                          roles=["editor", "r%d" % i]))
+            r = env.get("/mv/doc", token=tok,
+                        headers={"Accept-Language": lang})
+            assert_status(r, 200)
+            assert r.text == "<p>%s</p>\n" % lang
+            assert r.headers["X-Roles"] == "editor r%d" % i
+            assert r.headers["X-Perms"] == "docs:write"
+            assert r.headers["X-User"] == "u%d" % i
+
+    def test_gk_auth_603_02_repeated_token(self, env, keys):
+        """The same token again: the cached record's memo is used."""
+        tok = T.mint(keys["rsa2048"], "RS256",
+                     payload=T.claims(sub="carol", roles=["editor"]))
+        for _ in range(10):
+            r = env.get("/mv/doc", token=tok, headers={"Accept-Language": "de"})
+            assert_status(r, 200)
+            assert r.headers["X-Roles"] == "editor"
