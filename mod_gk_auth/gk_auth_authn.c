@@ -305,7 +305,8 @@ int gk_auth_check_authn(request_rec *r)
         return deny(r, req, HTTP_UNAUTHORIZED, NULL, NULL);
     }
     if (!conf->ring) {
-        /* startup refuses hosts without any key; this scope has none */
+        /* startup refuses what no key can reach (gk_auth_startup.c);
+         * a scope left to request time that has none ends here */
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, GKLOGNO(10005)
                       "AuthType %s needs GKAuthKey or GKAuthKeySet in this "
                       "scope or above", GK_AUTH_TYPE);

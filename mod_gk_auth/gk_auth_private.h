@@ -102,6 +102,8 @@ gk_claim_path_t *gk_auth_conf_user_claim(const gk_auth_dir_conf_t *c);
 gk_claim_path_t *gk_auth_conf_roles_claim(const gk_auth_dir_conf_t *c);
 gk_claim_path_t *gk_auth_conf_perms_claim(const gk_auth_dir_conf_t *c);
 void gk_auth_conf_init_defaults(apr_pool_t *p);
+
+/* gk_auth_startup.c: AuthType gk-bearer where no key can reach, refused */
 int gk_auth_check_config(apr_pool_t *pconf, apr_pool_t *plog,
                          apr_pool_t *ptemp, server_rec *s);
 

@@ -2,6 +2,8 @@
 startup, with a message naming the directive; good edge values are taken.
 """
 
+import re
+
 import pytest
 
 from gkhttpd import GkConf
@@ -305,3 +307,223 @@ class TestGoodConfig:
         for alg, secret in (("HS384", b"h" * 48), ("HS512", b"i" * 64)):
             tok = T.mint(secret_key(secret), alg, iss="https://issuer.example", aud="b")
             assert_status(env.get("/h48", token=tok), 200)
+
+
+# ---- AuthType gk-bearer and where keys are -------------------------------
+#
+# A literal <Location> that says AuthType gk-bearer and that no key can reach
+# is refused at startup (GK10041). Whatever a key may reach depending on the
+# request (a <Directory>, <Files>, <If>, <Proxy> or regex section) is left
+# to request time, where a scope without keys answers 500 (GK10005).
+
+def key_layout(env, keys, text):
+    return text % {"rsa": keys["rsa2048"].pub_path, "htdocs": env.htdocs,
+                   "bport": env.backend_port}
+
+
+# (id, config, the <Location> refused, the server named)
+UNREACHED = [
+    ("sibling", """
+        <Location /a>
+            GKAuthKey RS256 %(rsa)s
+        </Location>
+        <Location /b>
+            AuthType gk-bearer
+            Require valid-user
+        </Location>
+    """, "/b", "the main server"),
+    ("nested", """
+        <Location /app>
+            GKAuthLeeway 10
+        </Location>
+        <Location /app/a>
+            GKAuthKey RS256 %(rsa)s
+        </Location>
+        <Location /app/b>
+            AuthType gk-bearer
+            Require valid-user
+            <If "-n %%{HTTP:X-Trace}">
+                GKAuthLeeway 0
+            </If>
+        </Location>
+    """, "/app/b", "the main server"),
+    ("string-prefix", """
+        <Location /api>
+            GKAuthKey RS256 %(rsa)s
+        </Location>
+        <Location /apix>
+            AuthType gk-bearer
+            Require valid-user
+        </Location>
+    """, "/apix", "the main server"),
+    ("vhost", """
+        <VirtualHost 127.0.0.1:%(bport)d>
+            ServerName gk-vhost
+            <Location /a>
+                GKAuthKey RS256 %(rsa)s
+            </Location>
+            <Location /b>
+                AuthType gk-bearer
+                Require valid-user
+            </Location>
+        </VirtualHost>
+    """, "/b", "the virtual host defined at"),
+]
+
+# (id, config, [(path, status)]): starts; a valid token gets status. A path
+# "vhost:/x" is asked of the virtual host gk-vhost. 500 is the request-time
+# answer where no key applies (GK10005).
+REACHED = [
+    ("server-defaults", """
+        GKAuthKey RS256 %(rsa)s
+        <Location /b>
+            AuthType gk-bearer
+            Require valid-user
+        </Location>
+    """, [("/b", 200)]),
+    ("vhost-defaults", """
+        <VirtualHost 127.0.0.1:%(bport)d>
+            ServerName gk-vhost
+            GKAuthKey RS256 %(rsa)s
+            <Location /b>
+                AuthType gk-bearer
+                Require valid-user
+            </Location>
+        </VirtualHost>
+    """, [("vhost:/b", 200)]),
+    ("prefix-location", """
+        <Location /api>
+            GKAuthKey RS256 %(rsa)s
+        </Location>
+        <Location /api/v1>
+            AuthType gk-bearer
+            Require valid-user
+        </Location>
+    """, [("/api/v1", 200), ("/api/v1/x", 200)]),
+    ("location-below", """
+        <Location /b/sub>
+            GKAuthKey RS256 %(rsa)s
+        </Location>
+        <Location /b>
+            AuthType gk-bearer
+            Require valid-user
+        </Location>
+    """, [("/b/sub/x", 200), ("/b/other", 500)]),
+    ("directory", """
+        <Directory "%(htdocs)s">
+            GKAuthKey RS256 %(rsa)s
+        </Directory>
+        <Location /d>
+            AuthType gk-bearer
+            Require valid-user
+        </Location>
+    """, [("/d", 200), ("/d/echo", 500)]),
+    ("files", """
+        <Files "ok.txt">
+            GKAuthKey RS256 %(rsa)s
+        </Files>
+        <Location /f>
+            AuthType gk-bearer
+            Require valid-user
+        </Location>
+    """, [("/f", 200), ("/f/echo", 500)]),
+    ("locationmatch", """
+        <LocationMatch "^/rx/">
+            GKAuthKey RS256 %(rsa)s
+        </LocationMatch>
+        <Location /rx/b>
+            AuthType gk-bearer
+            Require valid-user
+        </Location>
+    """, [("/rx/b", 200)]),
+    ("if", """
+        <If "%%{REQUEST_URI} =~ m#^/if/#">
+            GKAuthKey RS256 %(rsa)s
+        </If>
+        <Location /if/b>
+            AuthType gk-bearer
+            Require valid-user
+        </Location>
+    """, [("/if/b", 200)]),
+    ("if-in-location", """
+        <Location /n>
+            AuthType gk-bearer
+            Require valid-user
+            <If "true">
+                GKAuthKey RS256 %(rsa)s
+            </If>
+        </Location>
+    """, [("/n", 200)]),
+    ("proxy", """
+        ProxyPass /p/ http://127.0.0.1:%(bport)d/_backend/
+        <Proxy "http://127.0.0.1:%(bport)d/*">
+            GKAuthKey RS256 %(rsa)s
+        </Proxy>
+        <Location /p/>
+            AuthType gk-bearer
+            Require valid-user
+        </Location>
+    """, [("/p/echo", 200)]),
+    ("authtype-expression", """
+        <Location /a>
+            GKAuthKey RS256 %(rsa)s
+        </Location>
+        <Location /ex>
+            AuthType "%%{tolower:GK-Bearer}"
+            Require valid-user
+        </Location>
+        <Location /ex/k>
+            GKAuthKey RS256 %(rsa)s
+        </Location>
+    """, [("/ex/k", 200), ("/ex", 500)]),
+]
+
+
+class TestKeyReach:
+
+    @pytest.fixture(autouse=True, scope="class")
+    def _class_scope(self, env, keys):
+        env.apache_stop()
+        yield
+
+    @pytest.mark.parametrize("text,location,server",
+                             [c[1:] for c in UNREACHED],
+                             ids=[c[0] for c in UNREACHED])
+    def test_gk_auth_402_01_unreached_location_refused(self, env, keys, text,
+                                                       location, server):
+        """A <Location> with AuthType gk-bearer that no key can reach: -t
+        and a start refuse it, naming the section, where it is, the server
+        and the directives."""
+        GkConf(env).add(key_layout(env, keys, text)).install()
+        res = env.apache_fail()
+        assert res.refused_by_configtest, res
+        assert res.refused_at_start, res
+        assert "GK10041" in res.output, res
+        assert re.search(r"<Location %s> \(defined at \S*test\.conf:\d+\)"
+                         % re.escape(location), res.output), res
+        assert server in res.output, res
+        assert "GKAuthKey" in res.output, res
+
+    @pytest.mark.parametrize("text,answers", [c[1:] for c in REACHED],
+                             ids=[c[0] for c in REACHED])
+    def test_gk_auth_403_01_reached_location_starts(self, env, keys, text,
+                                                    answers):
+        """A key that can reach the location: -t and a start accept it, and
+        a valid token gets 200 wherever a key applies, 500 (GK10005) where
+        none does."""
+        GkConf(env).add(key_layout(env, keys, text)).install()
+        rc, out = env.apache_test_config()
+        assert rc == 0, out
+        env.apache_restart()
+        tok = T.mint(keys["rsa2048"], "RS256")
+        for path, status in answers:
+            kw = {}
+            if path.startswith("vhost:"):
+                path = path[len("vhost:"):]
+                kw = {"port": env.backend_port,
+                      "headers": {"Host": "gk-vhost"}}
+            assert_status(env.get(path, token=tok, **kw), status)
+            if status == 500:
+                lines = env.error_log.find(tag="GK10005", level="error")
+                assert lines, "no GK10005 for %s" % path
+                env.error_log.ignore(tags=["GK10005"])

@@ -584,13 +584,17 @@ class TestNoKey:
         assert "GKAuthKey" in res.output, res
 
     def test_gk_auth_106_02_key_only_in_a_sibling(self, env, keys):
-        """A key in another location only: a request where no key applies
-        is a server error, logged at error level naming the directives."""
+        """A key in another location only, a regex one (startup leaves
+        regex sections to request time; a literal sibling is refused,
+        GK10041): a request where no key applies is a server error, logged
+        at error level naming the directives."""
         conf = GkConf(env)
-        conf.add_location("/haskey", """
-            AuthType gk-bearer
-            GKAuthKey RS256 %s
-            Require valid-user
+        conf.add("""
+            <LocationMatch "^/haskey">
+                AuthType gk-bearer
+                GKAuthKey RS256 %s
+                Require valid-user
+            </LocationMatch>
         """ % keys["rsa2048"].pub_path)
         conf.add_location("/nokey", """
             AuthType gk-bearer
