@@ -2,6 +2,7 @@
 #
 #   make            build every module into build/mod_gk_<name>.so
 #   make test       unit tests, fuzz corpus replay, integration tests (pytest)
+#   make check-asan the same three under ASan+UBSan, built into build-asan/
 #   make demo       start a local gateway on 127.0.0.1 with a walk-through
 #   make install    install through apxs plus Debian .load/.conf files
 #   make bench      side-by-side throughput and instruction counts (bench/)
@@ -12,8 +13,20 @@
 
 APXS     ?= apxs
 PYTHON   ?= /usr/bin/python3
-BUILD    ?= build
 CC       ?= cc
+
+# SANITIZE=1 (set by `make check-asan`) builds with ASan and UBSan.  A
+# sanitized module only loads with the runtimes preloaded, so its build
+# directory is never build/.
+ASAN_BUILD := build-asan
+ifeq ($(SANITIZE),1)
+BUILD    ?= $(ASAN_BUILD)
+ifeq ($(patsubst %/,%,$(BUILD)),build)
+$(error SANITIZE=1 must not build into build/: use BUILD=$(ASAN_BUILD))
+endif
+else
+BUILD    ?= build
+endif
 
 # Debian packages the build, the tests and the demo need.
 DEB_PKGS := apache2 apache2-dev libssl-dev libjansson-dev libjwt-dev \
@@ -40,6 +53,18 @@ CFLAGS_COMMON := $(OPT) -pipe -fPIC -fstack-protector-strong $(WARN) \
                  -I$(APR_INCLUDE) -I$(APU_INCLUDE) $(AP_CPPFLAGS) -Icommon
 LIBS     := -ljansson -ljwt -lmemcachedutil -lmemcached -lcrypto -lpthread
 
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+             -fno-omit-frame-pointer
+ifeq ($(SANITIZE),1)
+CFLAGS_COMMON += $(SAN_FLAGS)
+# apxs: -Wc for the compiler, -Wl for libtool's link (it passes -fsanitize=*)
+APXS_SAN := -Wc,"$(SAN_FLAGS)" -Wl,"$(SAN_FLAGS)"
+endif
+# The runtimes' settings for the sanitized unit tests and corpus replay;
+# the integration harness sets its own for apache2 (GK_SANITIZE=1).
+ASAN_TEST_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+                 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
 MODULES      := $(patsubst %/,%,$(sort $(dir $(wildcard mod_gk_*/mod_gk_*.c))))
 MODULE_SOS   := $(patsubst mod_gk_%,$(BUILD)/mod_gk_%.so,$(MODULES))
 COMMON_SRCS  := $(wildcard common/*.c)
@@ -50,8 +75,8 @@ UNIT_BINS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/%,$(FUZZ_SRCS))
 
-.PHONY: all deps test check-unit check-fuzz check-integration demo install \
-        bench bench-verify clean format
+.PHONY: all deps test check-unit check-fuzz check-integration check-asan demo \
+        install bench bench-verify bench-rand clean format
 all: $(MODULE_SOS)
 
 # Install the Debian packages that are missing (root on Debian/Ubuntu).
@@ -81,7 +106,7 @@ $(BUILD)/mod_gk_%.so: $$(wildcard mod_gk_$$*/*.c) $$(wildcard mod_gk_$$*/*.h) $(
 	@mkdir -p $(BUILD)/obj/mod_gk_$*
 	cp mod_gk_$*/*.c mod_gk_$*/*.h $(BUILD)/obj/mod_gk_$*/ 2>/dev/null || cp mod_gk_$*/*.c $(BUILD)/obj/mod_gk_$*/
 	cd $(BUILD)/obj/mod_gk_$* && $(APXS) -c -o mod_gk_$*.la \
-	    -Wc,"$(WARN)" -I$(CURDIR)/common -I$(CURDIR)/mod_gk_$* \
+	    -Wc,"$(WARN)" $(APXS_SAN) -I$(CURDIR)/common -I$(CURDIR)/mod_gk_$* \
 	    -Wl,-export-symbols-regex -Wl,'^gk_$*_module$$' \
 	    $(notdir $(wildcard mod_gk_$*/*.c)) $(CURDIR)/$(BUILD)/libgkcommon.a \
 	    $(LIBS) >build.log 2>&1 || { cat build.log; exit 1; }
@@ -89,7 +114,8 @@ $(BUILD)/mod_gk_%.so: $$(wildcard mod_gk_$$*/*.c) $$(wildcard mod_gk_$$*/*.h) $(
 	cp $(BUILD)/obj/mod_gk_$*/.libs/mod_gk_$*.so $@.tmp && mv -f $@.tmp $@
 
 # ---- tests ---------------------------------------------------------------
-$(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/gk_test.h $(BUILD)/libgkcommon.a
+$(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/gk_test.h \
+                      tests/unit/gk_test_core.h $(BUILD)/libgkcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) -Itests/unit $< -o $@ $(BUILD)/libgkcommon.a \
 	    $$(pkg-config --libs check) -lapr-1 -laprutil-1 $(LIBS)
@@ -116,6 +142,19 @@ test: deps
 	$(MAKE) --no-print-directory check-fuzz
 	$(MAKE) --no-print-directory check-integration
 
+# The same three, sanitized, into build-asan/: unit tests with leak
+# detection, the corpus replay, and the integration suite on the event MPM
+# with the runtimes preloaded into apache2 by the harness (GK_SANITIZE=1),
+# in its own generated tree.
+ASAN_VARS := --no-print-directory SANITIZE=1 BUILD=$(ASAN_BUILD)
+check-asan: deps
+	$(MAKE) $(ASAN_VARS) all
+	$(ASAN_TEST_ENV) $(MAKE) $(ASAN_VARS) check-unit
+	$(ASAN_TEST_ENV) $(MAKE) $(ASAN_VARS) check-fuzz
+	GK_SANITIZE=1 GK_BUILD_DIR=$(CURDIR)/$(ASAN_BUILD) \
+	    GK_GEN_DIR=$(CURDIR)/tests/integration/gen-asan \
+	    $(MAKE) $(ASAN_VARS) check-integration PYTEST_ARGS="--mpm=event $(PYTEST_ARGS)"
+
 demo: deps
 	$(MAKE) --no-print-directory all
 	$(PYTHON) docs/demo/demo.py
@@ -129,6 +168,14 @@ $(BUILD)/bench/verify_bench: bench/verify_bench.c $(BUILD)/libgkcommon.a
 
 bench-verify: $(BUILD)/bench/verify_bench
 	$(BUILD)/bench/verify_bench
+
+# Instructions per call (callgrind) of the random source and identifiers.
+$(BUILD)/bench/rand_bench: bench/rand_bench.c $(BUILD)/libgkcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $< -o $@ $(BUILD)/libgkcommon.a -lapr-1 $(LIBS)
+
+bench-rand: $(BUILD)/bench/rand_bench
+	$(BUILD)/bench/rand_bench
 
 install: all
 	@for m in $(MODULES); do n=$${m#mod_}; \
@@ -147,4 +194,4 @@ format:
 	clang-format -i common/*.[ch] mod_gk_*/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD)

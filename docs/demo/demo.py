@@ -16,8 +16,14 @@ With DEMO_ONESHOT=1 it runs the walk-through, stops everything and exits 0
 only if every step gave the expected answer (a smoke test).
 
 Environment: DEMO_PORT (gateway, default 8480), DEMO_BACKEND_PORT (default
-8481); a busy port falls back to a free one.  BUILD (default build) is
-where the module is found and build/demo/ is written.
+8481); a busy port falls back to a free one.  GK_BUILD_DIR (an absolute
+path), else BUILD (default build, under the checkout) is where the module
+is found and <build>/demo/ is written.
+
+A sanitized module (`make check-asan`: GK_SANITIZE=1, or the module links
+libasan) gets httpd started with gcc's ASan and UBSan runtimes preloaded,
+as the integration harness does; a sanitizer report written by httpd is a
+failed step, and is shown.
 """
 
 import base64
@@ -33,6 +39,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -43,7 +50,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-BUILD = (ROOT / os.environ.get("BUILD", "build")).resolve()
+BUILD = Path(os.environ.get("GK_BUILD_DIR")
+             or ROOT / os.environ.get("BUILD", "build")).resolve()
 WORK = BUILD / "demo"
 MODULE = BUILD / "mod_gk_auth.so"
 BACKEND = HERE / "backend.py"
@@ -90,6 +98,89 @@ def module_dir():
         if out.returncode == 0 and out.stdout.strip():
             return Path(out.stdout.strip())
     return Path("/usr/lib/apache2/modules")
+
+
+# ---- a sanitized module ----------------------------------------------------
+
+def sanitized():
+    """GK_SANITIZE=1 or 0, else whether the module names libasan."""
+    v = os.environ.get("GK_SANITIZE", "").strip().lower()
+    if v:
+        return v not in ("0", "no", "off", "false")
+    try:
+        return b"libasan.so." in MODULE.read_bytes()
+    except OSError:
+        return False
+
+
+def reachable_by_others(path):
+    """True when every directory down to path can be entered by others
+    (httpd's children run as www-data and write their reports there)."""
+    p = Path(path).resolve()
+    return all(d.stat().st_mode & 0o001 for d in [p] + list(p.parents)
+               if d.exists())
+
+
+class Sanitizer:
+    """The environment httpd (and nothing else) runs with when the module
+    is sanitized, and the reports it leaves in self.dir."""
+
+    RUNTIMES = ("libasan.so", "libubsan.so")    # ASan first
+
+    def __init__(self):
+        self.on = sanitized()
+        self.dir = None
+        self.env = {}
+        if not self.on:
+            return
+        preload = []
+        for name in self.RUNTIMES:
+            out = subprocess.run(["gcc", "-print-file-name=" + name],
+                                 capture_output=True, text=True)
+            path = out.stdout.strip()
+            if not os.path.isabs(path) or not os.path.exists(path):
+                sys.exit("demo: the module is sanitized but gcc's %s was "
+                         "not found" % name)
+            preload.append(os.path.realpath(path))
+        if os.environ.get("LD_PRELOAD"):
+            preload.append(os.environ["LD_PRELOAD"])
+        self.dir = WORK / "sanitizer"
+        if os.geteuid() == 0 and not reachable_by_others(WORK):
+            self.dir = Path(tempfile.mkdtemp(prefix="gk-demo-sanitizer-"))
+        self.env = {
+            "LD_PRELOAD": ":".join(preload),
+            "ASAN_OPTIONS": "detect_leaks=0:allow_user_segv_handler=0:"
+                            "abort_on_error=1:log_path=%s/asan" % self.dir,
+            "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:"
+                             "log_path=%s/ubsan" % self.dir,
+        }
+
+    def prepare(self):
+        if not self.on:
+            return
+        shutil.rmtree(self.dir, ignore_errors=True)
+        self.dir.mkdir(parents=True)
+        self.dir.chmod(0o1777)   # the children (www-data) write here
+
+    def httpd_env(self):
+        env = dict(os.environ)
+        env.update(self.env)
+        return env
+
+    def reports(self):
+        """Print the reports written so far, once each; return how many."""
+        if not self.on or not self.dir.is_dir():
+            return 0
+        files = sorted(f for f in self.dir.iterdir() if f.is_file())
+        if files:
+            time.sleep(0.5)     # a report takes several writes
+        shown = self.dir / "shown"
+        for f in files:
+            say("FAIL: sanitizer report %s:" % f)
+            say(f.read_text(errors="replace").rstrip())
+            shown.mkdir(exist_ok=True)
+            f.rename(shown / f.name)
+        return len(files)
 
 
 # ---- processes from a previous run -----------------------------------------
@@ -341,19 +432,16 @@ MaxSpareThreads      20
     GKAuthRolePermissions analyst reports:read
     GKAuthRolePermissions admin   reports:*
 
-    # Identity for the backend.  Client-sent X-User and X-User-Email are
-    # removed from every request, authenticated or not.
-    GKAuthClaimHeader sub   X-User
-    GKAuthClaimHeader email X-User-Email
-
-    # What mod_gk_auth exports as REMOTE_USER and GK_* variables, passed
-    # on with mod_headers so that the echo backend can show them.
-    RequestHeader unset X-Remote-User
-    RequestHeader unset X-GK-Roles
-    RequestHeader unset X-GK-Permissions
-    RequestHeader set X-Remote-User "expr=%{{REMOTE_USER}}" "expr=-n %{{REMOTE_USER}}"
-    RequestHeader set X-GK-Roles "expr=%{{reqenv:GK_ROLES}}" "expr=-n %{{reqenv:GK_ROLES}}"
-    RequestHeader set X-GK-Permissions "expr=%{{reqenv:GK_PERMISSIONS}}" "expr=-n %{{reqenv:GK_PERMISSIONS}}"
+    # Identity for the backend: claims, and with @user, @roles and
+    # @permissions what mod_gk_auth derived (REMOTE_USER, GK_ROLES,
+    # GK_PERMISSIONS).  Client-sent copies of these headers are removed
+    # from every request, authenticated or not, in every spelling a
+    # backend reads as the same header (X_User, x-user...).
+    GKAuthClaimHeader sub          X-User
+    GKAuthClaimHeader email        X-User-Email
+    GKAuthClaimHeader @user        X-Remote-User
+    GKAuthClaimHeader @roles       X-GK-Roles
+    GKAuthClaimHeader @permissions X-GK-Permissions
 
     ProxyPass        "/" "http://127.0.0.1:{backend_port}/"
     ProxyPassReverse "/" "http://127.0.0.1:{backend_port}/"
@@ -603,6 +691,7 @@ class Demo:
     def __init__(self):
         self.httpd = None
         self.backend = None
+        self.sanitizer = None
 
     def stop(self):
         for proc in (self.httpd, self.backend):
@@ -628,6 +717,8 @@ class Demo:
         WORK.mkdir(parents=True, exist_ok=True)
         (WORK / "run").mkdir(exist_ok=True)
         kill_leftovers()
+        self.sanitizer = Sanitizer()
+        self.sanitizer.prepare()
         for log in ("error.log", "access.log", "httpd.out"):
             try:
                 (WORK / log).unlink()
@@ -646,10 +737,14 @@ class Demo:
         say("  gateway  http://127.0.0.1:%d/   (httpd, %s)" % (port, conf))
         say("  backend  http://127.0.0.1:%d/   (docs/demo/backend.py)"
             % backend_port)
+        if self.sanitizer.on:
+            say("  sanitized: httpd runs with %s; reports go to %s"
+                % (self.sanitizer.env["LD_PRELOAD"], self.sanitizer.dir))
         say("")
 
         test = subprocess.run([apache, "-t", "-f", str(conf)],
-                              capture_output=True, text=True)
+                              capture_output=True, text=True,
+                              env=self.sanitizer.httpd_env())
         if test.returncode != 0:
             say("demo: httpd refused the configuration:")
             say(test.stderr.strip() or test.stdout.strip())
@@ -667,7 +762,8 @@ class Demo:
         self.httpd = subprocess.Popen(
             [apache, "-f", str(conf), "-DFOREGROUND"],
             start_new_session=True, stdin=subprocess.DEVNULL,
-            stdout=out, stderr=subprocess.STDOUT)
+            stdout=out, stderr=subprocess.STDOUT,
+            env=self.sanitizer.httpd_env())
         out.close()
         if not wait_port(port, self.httpd):
             say("demo: httpd did not start; its output and error log:")
@@ -703,6 +799,9 @@ def main():
     try:
         started = demo.start()
         if started is None:
+            if demo.sanitizer:
+                demo.stop()
+                demo.sanitizer.reports()
             return 1
         base, tokens = started
         failures = run_walkthrough(base, tokens)
@@ -713,6 +812,7 @@ def main():
             say("FAIL: the error log shows problems:")
             for line in bad:
                 say("    " + line)
+        failures += demo.sanitizer.reports()
         if failures:
             say("%d step(s) did not give the expected answer." % failures)
             demo.show_error_log()
@@ -720,6 +820,8 @@ def main():
             say("Every step gave the expected answer.")
         say("")
         if ONESHOT:
+            demo.stop()     # a report at shutdown counts too
+            failures += demo.sanitizer.reports()
             return 1 if failures else 0
 
         print_try_it(base, tokens)
@@ -736,7 +838,8 @@ def main():
     except KeyboardInterrupt:
         say("")
         say("Stopping httpd and the backend.")
-        return 0
+        demo.stop()
+        return 1 if demo.sanitizer and demo.sanitizer.reports() else 0
     finally:
         demo.stop()
 

@@ -4,6 +4,9 @@
     keys    (session) a KeyStore: keys made on first use in gen/keys/
 Every test ends by checking the error log: a line at warn or worse that
 the test did not allow (env.error_log.ignore/allow by AH/GK tag) fails it.
+In sanitized mode (GK_SANITIZE=1, `make check-asan`) a sanitizer report
+written by apache2 since the previous check fails it too, showing the
+report; the report is then moved to <gen>/sanitizer/reported/.
 
 Options: --mpm=event|worker|prefork (default $GK_TEST_MPM or event).
 Tests of mod_gk_auth are skipped when build/mod_gk_auth.so is missing.
@@ -26,9 +29,23 @@ def pytest_addoption(parser):
 
 def pytest_report_header(config):
     e = GkEnv(mpm=config.getoption("--mpm"))
-    return ["gatekeeper: apache2=%s mpm=%s build=%s mod_gk_auth=%s" % (
+    lines = ["gatekeeper: apache2=%s mpm=%s build=%s mod_gk_auth=%s" % (
         e.apache_bin, config.getoption("--mpm"), e.build_dir,
         "yes" if e.has_gk_module("auth") else "NOT BUILT")]
+    if e.sanitize:
+        lines.append("gatekeeper: sanitized: LD_PRELOAD=%s, reports in %s"
+                     % (e.sanitizer_env()["LD_PRELOAD"], e.sanitizer_dir))
+    return lines
+
+
+def _sanitizer_text(reports, limit=12000):
+    out = []
+    for name, text in reports:
+        if len(text) > limit:
+            text = text[:limit] + "\n[... %d more characters]" % (
+                len(text) - limit)
+        out.append("--- sanitizer report %s:\n%s" % (name, text.rstrip()))
+    return "\n".join(out)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -48,6 +65,10 @@ def env(request):
     e.setup()
     yield e
     e.apache_stop()
+    reports = e.sanitizer_reports()
+    if reports:
+        pytest.fail("sanitizer report(s) at the end of the session:\n"
+                    + _sanitizer_text(reports), pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -58,12 +79,17 @@ def keys(env):
 @pytest.fixture(autouse=True)
 def _check_error_log(request, env):
     yield
+    reports = env.sanitizer_reports()       # [] unless sanitized
+    san = "\n" + _sanitizer_text(reports) if reports else ""
     rc = env.died()
     if rc is not None:
         env._proc = None
-        pytest.fail("httpd exited by itself (status %s):\n%s" % (
-            rc, env._read_stderr_tail(2000)), pytrace=False)
+        pytest.fail("httpd exited by itself (status %s):\n%s%s" % (
+            rc, env._read_stderr_tail(2000), san), pytrace=False)
     bad = env.error_log.check()
     if bad:
         pytest.fail("unexpected lines in the error log:\n"
-                    + "\n".join(l.text for l in bad), pytrace=False)
+                    + "\n".join(l.text for l in bad) + san, pytrace=False)
+    if reports:
+        pytest.fail("sanitizer report(s) written by apache2:" + san,
+                    pytrace=False)

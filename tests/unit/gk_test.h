@@ -1,9 +1,8 @@
 /*
- * Shared helpers of the common/ unit tests (libcheck).
+ * Shared helpers of the common/ unit tests (libcheck) that need keys and
+ * tokens; gk_test_core.h has the rest (pools, the clock TS, TK_MAIN) and
+ * is all that tests without keys include.
  *
- *  - one APR pool per test (tp), made by the checked fixture tk_setup and
- *    destroyed by tk_teardown;
- *  - a fixed clock, TS, handed to every time-dependent function as `now`;
  *  - test keys made once per binary with OpenSSL EVP (before the runner
  *    forks, so each test inherits them): TK.rsa, TK.ec256...
  *  - tokens signed here with OpenSSL directly, from header and payload JSON
@@ -12,8 +11,9 @@
  *    token, well-formed or not, can be made.
  *
  * A test file defines `static Suite *suite(void)` and ends with
- * TK_MAIN(suite). Environment: CK_FORK=no to run without fork (valgrind),
- * CK_TAP_LOG_FILE_NAME=- for TAP lines on stdout (make check-unit).
+ * TK_MAIN(suite), which here makes the keys first. Environment: CK_FORK=no
+ * to run without fork (valgrind), CK_TAP_LOG_FILE_NAME=- for TAP lines on
+ * stdout (make check-unit).
  */
 #ifndef GK_TEST_H
 #define GK_TEST_H
@@ -41,44 +41,16 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+#include "gk_test_core.h"
+
 #include "gk.h"
 #include "gk_b64url.h"
 #include "gk_jwt.h"
 #include "gk_keys.h"
 
-#define TK_UNUSED __attribute__((unused))
-
-/* The fixed "now" of every test. */
-#define TS 1700000000
-
 /* 64 bytes: HS256/384/512 secrets are its first 32/48/64 bytes. */
 #define TK_SECRET "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!?"
 #define TK_SECRET2 "zyxwvutsrqponmlkjihgfedcba9876543210ZYXWVUTSRQPONMLKJIHGFEDCBA#%"
-
-/* ---- pools ------------------------------------------------------------- */
-
-static apr_pool_t *tk_root TK_UNUSED; /* lives as long as the process */
-static apr_pool_t *tp TK_UNUSED;      /* one per test */
-
-static TK_UNUSED void tk_setup(void)
-{
-    ck_assert_int_eq(apr_pool_create(&tp, tk_root), APR_SUCCESS);
-}
-
-static TK_UNUSED void tk_teardown(void)
-{
-    apr_pool_destroy(tp);
-    tp = NULL;
-}
-
-/* A test case with the per-test pool fixture. */
-static inline TCase *tk_tcase(const char *name)
-{
-    TCase *tc = tcase_create(name);
-    tcase_add_checked_fixture(tc, tk_setup, tk_teardown);
-    tcase_set_timeout(tc, 60);
-    return tc;
-}
 
 /* ---- keys -------------------------------------------------------------- */
 
@@ -629,26 +601,10 @@ static inline const char *tk_tmpdir(apr_pool_t *p)
  * test; the exit status is non-zero when any test failed. */
 static inline int tk_run(Suite *s)
 {
-    SRunner *sr;
-    int failed;
-
-    /* no ck_assert here: check only takes them inside tests */
-    if (apr_initialize() != APR_SUCCESS
-        || apr_pool_create(&tk_root, NULL) != APR_SUCCESS) {
-        fprintf(stderr, "APR initialisation failed\n");
-        return EXIT_FAILURE;
-    }
-    tk_keys_init();
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    tk_keys_free();
-    apr_pool_destroy(tk_root);
-    apr_terminate();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tk_run_with(s, tk_keys_init, tk_keys_free);
 }
 
+#undef TK_MAIN
 #define TK_MAIN(suite_fn)                                                    \
     int main(void);                                                          \
     int main(void)                                                           \

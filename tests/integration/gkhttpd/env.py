@@ -4,6 +4,11 @@ httpd is Debian's /usr/sbin/apache2, run directly as
     apache2 -d <gen>/apache -f <gen>/apache/conf/httpd.conf -DFOREGROUND
 in its own process group, on two free loopback ports: `port` for the tests
 and `backend_port` for a backend virtual host (the proxy target).
+
+Sanitized mode (`make check-asan`: GK_SANITIZE=1, or a module in the build
+directory linked against libasan): apache2, and only apache2, gets gcc's
+ASan and UBSan runtimes preloaded and options that write every report to
+<gen>/sanitizer/; conftest.py fails the test after which a report shows up.
 """
 
 import grp
@@ -43,6 +48,38 @@ sys.stdout.buffer.write(b"Content-Type: application/json\r\n"
 
 class StartFailure(Exception):
     pass
+
+
+# The runtimes a sanitized module needs, in LD_PRELOAD order: ASan must come
+# first in the initial library list.
+SANITIZER_RUNTIMES = ("libasan.so", "libubsan.so")
+
+
+def sanitizer_runtimes(cc="gcc"):
+    """Absolute paths of gcc's ASan and UBSan runtimes."""
+    out = []
+    for name in SANITIZER_RUNTIMES:
+        try:
+            path = subprocess.run([cc, "-print-file-name=" + name],
+                                  capture_output=True, text=True,
+                                  timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            path = ""
+        # without the library, gcc prints the bare name back
+        if not os.path.isabs(path) or not os.path.exists(path):
+            raise RuntimeError("sanitized mode: `%s -print-file-name=%s` "
+                               "found no runtime" % (cc, name))
+        out.append(os.path.realpath(path))
+    return out
+
+
+def is_sanitized_module(path):
+    """True when the shared object names libasan (as a NEEDED library)."""
+    try:
+        with open(path, "rb") as f:
+            return b"libasan.so." in f.read()
+    except OSError:
+        return False
 
 
 def free_port():
@@ -143,6 +180,14 @@ class GkEnv:
             # e.g. a checkout under /root: www-data cannot reach it
             gen = Path(tempfile.mkdtemp(prefix="gk-itest-"))
         self.gen_dir = gen
+        # sanitized mode: GK_SANITIZE=1 or 0, else what the module says
+        san = os.environ.get("GK_SANITIZE", "").strip().lower()
+        if san:
+            self.sanitize = san not in ("0", "no", "off", "false")
+        else:
+            self.sanitize = is_sanitized_module(self.gk_module_path())
+        self.sanitizer_dir = gen / "sanitizer"
+        self._sanitizer_env = None
         self.server_root = gen / "apache"
         self.conf_dir = self.server_root / "conf"
         self.htdocs = self.server_root / "htdocs"
@@ -212,6 +257,10 @@ class GkEnv:
         for f in self.logs_dir.iterdir():
             if f.is_file():
                 f.unlink()
+        if self.sanitize:
+            # reports of an earlier run are not this run's
+            shutil.rmtree(self.sanitizer_dir, ignore_errors=True)
+            self.sanitizer_dir.mkdir(parents=True)
         self.make_readable()
 
     def make_readable(self, path=None):
@@ -234,6 +283,11 @@ class GkEnv:
             # the run dir holds the cgid socket and mutexes
             os.chown(self.run_dir, 0, grp.getgrnam("www-data").gr_gid)
             self.run_dir.chmod(0o775)
+            if self.sanitize and self.sanitizer_dir.is_dir():
+                # the children (www-data) write their reports there
+                os.chown(self.sanitizer_dir, 0,
+                         grp.getgrnam("www-data").gr_gid)
+                self.sanitizer_dir.chmod(0o775)
 
     def write_file(self, path, content, mode=0o644):
         p = Path(path)
@@ -247,8 +301,64 @@ class GkEnv:
     # ---- process control -----------------------------------------------
     def _httpd_env(self):
         e = dict(os.environ)
+        if self.sanitize:
+            e.update(self.sanitizer_env())
         e.update(self.extra_env)
         return e
+
+    # ---- sanitized mode --------------------------------------------------
+    def sanitizer_env(self):
+        """What apache2 (and nothing else) gets in sanitized mode: the
+        runtimes preloaded, reports written to files in sanitizer_dir.
+
+        httpd hides a child's crash (its own SIGSEGV handler, nothing
+        logged for a non-zero exit) and a report has no log level, hence
+        files.  Leak detection stays off: children never run the
+        configuration pool's cleanups."""
+        if self._sanitizer_env is None:
+            d = self.sanitizer_dir
+            preload = sanitizer_runtimes()
+            if os.environ.get("LD_PRELOAD"):
+                preload.append(os.environ["LD_PRELOAD"])
+            self._sanitizer_env = {
+                "LD_PRELOAD": ":".join(preload),
+                "ASAN_OPTIONS": "detect_leaks=0:allow_user_segv_handler=0:"
+                                "abort_on_error=1:log_path=%s/asan" % d,
+                "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:"
+                                 "log_path=%s/ubsan" % d,
+            }
+        return dict(self._sanitizer_env)
+
+    def sanitizer_reports(self, settle=3.0):
+        """The reports written since the last call, as (file name, text);
+        each is moved to sanitizer_dir/reported/ so that it is reported
+        once.  [] when not sanitized."""
+        if not self.sanitize or not self.sanitizer_dir.is_dir():
+            return []
+        files = sorted(f for f in self.sanitizer_dir.iterdir()
+                       if f.is_file())
+        if not files:
+            return []
+        # a report takes several writes: wait until the sizes settle
+        sizes = None
+        end = time.monotonic() + settle
+        while time.monotonic() < end:
+            now = [f.stat().st_size if f.exists() else -1 for f in files]
+            if now == sizes:
+                break
+            sizes = now
+            time.sleep(0.1)
+        done = self.sanitizer_dir / "reported"
+        done.mkdir(exist_ok=True)
+        out = []
+        for f in files:
+            try:
+                text = f.read_text(errors="replace")
+                f.rename(done / f.name)
+            except FileNotFoundError:
+                continue
+            out.append((f.name, text))
+        return out
 
     def _cmd(self, *extra):
         return [self.apache_bin, "-d", str(self.server_root),
