@@ -10,6 +10,7 @@ libFuzzer found, "crash-*" reproducers kept as regressions) are left alone.
 jwt seeds: raw tokens (HS256 ones signed with the fuzz target's
 FUZZ_SECRET, so they verify) and "#sign\\n" HEADER NUL PAYLOAD inputs that
 fuzz_jwt.c signs itself. jwks seeds: JWKS documents. b64url seeds: text.
+corrid seeds: correlation IDs and UUIDs. traceparent seeds: header values.
 """
 
 import base64
@@ -402,6 +403,94 @@ def text_seeds():
     return s
 
 
+def corrid_seeds():
+    """Correlation IDs and UUIDs (fuzz_corrid.c)."""
+    s = []
+    add = lambda label, data: s.append((label, data))
+    for label, data in [
+            ("one", "a"), ("punct", "._:-"), ("req", "req-42"),
+            ("mixed", "svc.api:v2_call-7"), ("max", "x" * 128),
+            ("over-max", "x" * 129), ("empty", ""), ("comma", "a,b"),
+            ("space", "a b"), ("tab", "a\tb"), ("quote", '"a"'),
+            ("crlf", "a\r\nX-Injected: 1"), ("lf", "a\nb"),
+            ("nul", b"ab\0c"), ("del", b"a\x7f"), ("utf8", "caf\u00e9"),
+            ("high", b"a\x80\xff"), ("fullwidth", "\uff21"),
+            ("semicolon", "a;b"), ("slash", "a/b"), ("equals", "a=b"),
+            ("traceparent",
+             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+            ("uuid7", "017f22e2-79b0-7cc3-98c4-dc0c0c07398f"),
+            ("uuid4", "919108f7-52d1-4320-9bac-f847db4148a8"),
+            ("uuid-upper", "017F22E2-79B0-7CC3-98C4-DC0C0C07398F"),
+            ("uuid-nil", "00000000-0000-0000-0000-000000000000"),
+            ("uuid-max", "ffffffff-ffff-ffff-ffff-ffffffffffff"),
+            ("uuid-short", "017f22e2-79b0-7cc3-98c4-dc0c0c07398"),
+            ("uuid-long", "017f22e2-79b0-7cc3-98c4-dc0c0c07398f0"),
+            ("uuid-no-hyphens", "017f22e279b07cc398c4dc0c0c07398f"),
+            ("uuid-moved-hyphen", "017f22e-279b0-7cc3-98c4-dc0c0c07398f"),
+            ("uuid-bad-hex", "017f22e2-79b0-7cc3-98c4-dc0c0c07398g"),
+            ("uuid-braces", "{017f22e2-79b0-7cc3-98c4-dc0c0c0739}"),
+            ("uuid-urn", "urn:uuid:017f22e2-79b0-7cc3-98c4-dc0c0c07398f"),
+            ("uuid-nul", b"017f22e2-79b0-7cc3-98c4-dc0c0c07398\0")]:
+        add(label, data)
+    return s
+
+
+TP = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+
+def traceparent_seeds():
+    """traceparent values (fuzz_traceparent.c): the specification's
+    examples, each rule broken once, future versions."""
+    s = []
+    add = lambda label, data: s.append((label, data))
+    tid, pid = TP[3:35], TP[36:52]
+    for label, data in [
+            ("example", TP),
+            ("not-sampled", TP[:-2] + "00"),
+            ("spec-2", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"),
+            ("flags-ff", TP[:-2] + "ff"),
+            ("flags-09", TP[:-2] + "09"),
+            ("upper-trace", TP[:3] + tid.upper() + TP[35:]),
+            ("upper-parent", TP[:36] + pid.upper() + TP[52:]),
+            ("upper-flags", TP[:-2] + "0A"),
+            ("upper-version", "0A" + TP[2:]),
+            ("zero-trace", TP[:3] + "0" * 32 + TP[35:]),
+            ("zero-parent", TP[:36] + "0" * 16 + TP[52:]),
+            ("one-bit", "00-" + "0" * 31 + "1-8" + "0" * 15 + "-00"),
+            ("version-ff", "ff" + TP[2:]),
+            ("version-ff-extra", "ff" + TP[2:] + "-x"),
+            ("version-fe", "fe" + TP[2:]),
+            ("version-01", "01" + TP[2:]),
+            ("future", "cc" + TP[2:]),
+            ("future-fields", "cc" + TP[2:] + "-what-the-future-will-be-like"),
+            ("future-dash", "cc" + TP[2:] + "-"),
+            ("future-no-dash", "cc" + TP[2:] + "x"),
+            ("future-short", "cc" + TP[2:-1]),
+            ("v00-extra", TP + "-what"),
+            ("v00-dash", TP + "-"),
+            ("short", TP[:-1]),
+            ("long", TP + "1"),
+            ("empty", ""),
+            ("version-only", "00-"),
+            ("sep-underscore-1", TP[:2] + "_" + TP[3:]),
+            ("sep-underscore-2", TP[:35] + "_" + TP[36:]),
+            ("sep-underscore-3", TP[:52] + "_" + TP[53:]),
+            ("trace-33", TP[:3] + tid + "6" + TP[35:]),
+            ("parent-15", TP[:36] + pid[:-1] + TP[52:]),
+            ("leading-space", " " + TP),
+            ("trailing-space", TP + " "),
+            ("trailing-tab", TP + "\t"),
+            ("folded", TP + ", " + TP),
+            ("folded-comma", TP + "," + TP),
+            ("nul", TP[:20] + "\0" + TP[21:]),
+            ("nul-after", TP + "\0"),
+            ("utf8", TP[:33] + "\u00e9" + TP[35:]),
+            ("binary", bytes(range(64))),
+            ("hex-g", TP[:34] + "g" + TP[35:])]:
+        add(label, data)
+    return s
+
+
 def write(name, seeds):
     d = os.path.join(CORPUS, name)
     os.makedirs(d, exist_ok=True)
@@ -424,6 +513,8 @@ def main():
     write("jwks", jwks_seeds())
     write("b64url", b64url_seeds())
     write("text", text_seeds())
+    write("corrid", corrid_seeds())
+    write("traceparent", traceparent_seeds())
     return 0
 
 
