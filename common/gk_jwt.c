@@ -12,32 +12,12 @@
 
 #include "gk_b64url.h"
 #include "gk_jwt.h"
-
-static const char *const status_text[GK_ERR_COUNT] = {
-    [GK_OK] = "token is valid",
-    [GK_ERR_MALFORMED] = "token is malformed",
-    [GK_ERR_TOO_LONG] = "token is too long",
-    [GK_ERR_HEADER] = "token header is invalid",
-    [GK_ERR_PAYLOAD] = "token payload is invalid",
-    [GK_ERR_ALG] = "token algorithm is not accepted",
-    [GK_ERR_CRIT] = "token has unsupported critical header parameters",
-    [GK_ERR_NO_KEY] = "token key is unknown",
-    [GK_ERR_SIGNATURE] = "token signature is invalid",
-    [GK_ERR_CLAIM_TYPE] = "token claims have invalid types",
-    [GK_ERR_EXP_MISSING] = "token has no expiry",
-    [GK_ERR_EXPIRED] = "token has expired",
-    [GK_ERR_NOT_YET_VALID] = "token is not yet valid",
-    [GK_ERR_IAT_FUTURE] = "token was issued in the future",
-    [GK_ERR_ISSUER] = "token issuer is not accepted",
-    [GK_ERR_AUDIENCE] = "token audience is not accepted",
-    [GK_ERR_TYPE] = "token type is not accepted",
-    [GK_ERR_INTERNAL] = "token could not be verified",
-};
+#include "gk_reason.h"
 
 const char *gk_status_text(gk_status_e st)
 {
-    return (st >= 0 && st < GK_ERR_COUNT) ? status_text[st]
-                                          : status_text[GK_ERR_INTERNAL];
+    /* the texts live with the reason vocabulary, defined once */
+    return gk_reason_text(gk_reason_of_status(st));
 }
 
 void gk_verified_ref(gk_verified_t *v)

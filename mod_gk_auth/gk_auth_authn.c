@@ -10,7 +10,9 @@
 #include "mod_auth.h"
 
 #include "gk_auth_private.h"
+#include "mod_gk_auth.h"
 #include "gk_problem.h"
+#include "gk_reason.h"
 #include "gk_text.h"
 
 static gk_tokcache_t *token_cache;  /* per process, from child_init */
@@ -83,13 +85,26 @@ void gk_auth_set_challenge(request_rec *r, const char *error,
                    v);
 }
 
-/* Answer status with a challenge and, for the error body, a detail. */
-static int deny(request_rec *r, gk_auth_req_t *req, int status,
-                const char *error, const char *detail)
+void gk_auth_note_outcome(request_rec *r, gk_reason_e reason)
 {
-    gk_auth_set_challenge(r, error, detail);
+    apr_table_setn(r->notes, GK_AUTH_NOTE_OUTCOME,
+                   reason == GK_REASON_OK || reason == GK_REASON_PREFLIGHT
+                       ? "success"
+                       : "failure");
+    apr_table_setn(r->notes, GK_AUTH_NOTE_REASON, gk_reason_name(reason));
+}
+
+/* Answer status with a challenge (error, and the reason's text unless
+ * there was no token at all) and, for the error body, the reason's text. */
+static int deny(request_rec *r, gk_auth_req_t *req, int status,
+                const char *error, gk_reason_e reason)
+{
+    gk_auth_set_challenge(r, error, reason == GK_REASON_NO_TOKEN
+                                        ? NULL
+                                        : gk_reason_text(reason));
     req->problem_status = status;
-    req->problem_detail = detail ? detail : "Authentication required";
+    req->problem_detail = gk_reason_text(reason);
+    gk_auth_note_outcome(r, reason);
     return status;
 }
 
@@ -199,7 +214,7 @@ static int find_token(request_rec *r, const gk_auth_dir_conf_t *conf,
                 ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, GKLOGNO(10001)
                               "Bearer credentials are empty");
                 return deny(r, req, HTTP_BAD_REQUEST, "invalid_request",
-                            "malformed Bearer credentials");
+                            GK_REASON_BAD_CREDENTIALS);
             }
             /* the syntax is checked when the token is not in the cache */
         }
@@ -212,7 +227,7 @@ static int find_token(request_rec *r, const gk_auth_dir_conf_t *conf,
             ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, GKLOGNO(10002)
                           "more than one token in the request");
             return deny(r, req, HTTP_BAD_REQUEST, "invalid_request",
-                        "more than one token in the request");
+                        GK_REASON_MULTIPLE_TOKENS);
         }
         if (cs.count) {
             *token = cs.value;
@@ -302,7 +317,7 @@ int gk_auth_check_authn(request_rec *r)
     if (!token) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, GKLOGNO(10004)
                       "no bearer token");
-        return deny(r, req, HTTP_UNAUTHORIZED, NULL, NULL);
+        return deny(r, req, HTTP_UNAUTHORIZED, NULL, GK_REASON_NO_TOKEN);
     }
     if (!conf->ring) {
         /* startup refuses what no key can reach (gk_auth_startup.c);
@@ -327,13 +342,13 @@ int gk_auth_check_authn(request_rec *r)
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, GKLOGNO(10003)
                       "malformed bearer token");
         return deny(r, req, HTTP_BAD_REQUEST, "invalid_request",
-                    "malformed Bearer credentials");
+                    GK_REASON_BAD_CREDENTIALS);
     }
     if (st != GK_OK) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, GKLOGNO(10006)
                       "bearer token refused: %s", gk_status_text(st));
         return deny(r, req, HTTP_UNAUTHORIZED, "invalid_token",
-                    gk_status_text(st));
+                    gk_reason_of_status(st));
     }
     u = gk_claim_get(v->payload, gk_auth_conf_user_claim(conf));
     user = json_string_value(u);
@@ -342,7 +357,7 @@ int gk_auth_check_authn(request_rec *r)
                       "bearer token refused: no user claim '%s'",
                       gk_auth_conf_user_claim(conf)->name);
         return deny(r, req, HTTP_UNAUTHORIZED, "invalid_token",
-                    "token has no user claim");
+                    GK_REASON_NO_USER);
     }
     if (!gk_text_is_name(user, json_string_length(u))) {
         /* it would become REMOTE_USER, GK_USER, headers and log lines */
@@ -351,12 +366,13 @@ int gk_auth_check_authn(request_rec *r)
                       "character or is not UTF-8",
                       gk_auth_conf_user_claim(conf)->name);
         return deny(r, req, HTTP_UNAUTHORIZED, "invalid_token",
-                    "token user claim is invalid");
+                    GK_REASON_INVALID_USER);
     }
     req->v = v;
     req->user = user;
     r->user = (char *)user;
     r->ap_auth_type = (char *)type;
+    gk_auth_note_outcome(r, GK_REASON_OK);
     return OK;
 }
 
@@ -385,7 +401,7 @@ int gk_auth_note_auth_failure(request_rec *r, const char *auth_type)
     else {
         gk_auth_set_challenge(r, NULL, NULL);
         req->problem_status = HTTP_UNAUTHORIZED;
-        req->problem_detail = "Authentication required";
+        req->problem_detail = gk_reason_text(GK_REASON_NO_TOKEN);
     }
     return OK;
 }

@@ -157,6 +157,7 @@ static authz_status check(request_rec *r, const char *line,
     if (!r->user) {
         conf = ap_get_module_config(r->per_dir_config, &gk_auth_module);
         if (conf->allow_preflight == 1 && gk_auth_is_preflight(r)) {
+            gk_auth_note_outcome(r, GK_REASON_PREFLIGHT);
             return AUTHZ_GRANTED;
         }
         return AUTHZ_DENIED_NO_USER;
@@ -168,6 +169,7 @@ static authz_status check(request_rec *r, const char *line,
         return AUTHZ_DENIED;
     }
     if (granted(r, req, rq)) {
+        gk_auth_note_outcome(r, GK_REASON_OK);
         return AUTHZ_GRANTED;
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, GKLOGNO(10031)
@@ -178,6 +180,7 @@ static authz_status check(request_rec *r, const char *line,
     req->problem_status = HTTP_FORBIDDEN;
     req->problem_detail = req->insufficient;
     gk_auth_set_challenge(r, "insufficient_scope", req->insufficient);
+    gk_auth_note_outcome(r, GK_REASON_INSUFFICIENT_SCOPE);
     return AUTHZ_DENIED;
 }
 

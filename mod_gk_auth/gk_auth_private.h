@@ -13,6 +13,7 @@
 #include "gk_claims.h"
 #include "gk_jwt.h"
 #include "gk_keys.h"
+#include "gk_reason.h"
 #include "gk_tokcache.h"
 
 extern module AP_MODULE_DECLARE_DATA gk_auth_module;
@@ -116,6 +117,8 @@ gk_auth_req_t *gk_auth_req_find(request_rec *r);
 void gk_auth_set_challenge(request_rec *r, const char *error,
                            const char *description);
 int gk_auth_is_preflight(request_rec *r);
+/* Record the outcome for other modules (the gk-auth-* notes). */
+void gk_auth_note_outcome(request_rec *r, gk_reason_e reason);
 
 /* gk_auth_identity.c: what the backend sees */
 int gk_auth_header_parser(request_rec *r);
