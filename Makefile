@@ -70,6 +70,9 @@ MODULE_SOS   := $(patsubst mod_gk_%,$(BUILD)/mod_gk_%.so,$(MODULES))
 COMMON_SRCS  := $(wildcard common/*.c)
 COMMON_OBJS  := $(patsubst common/%.c,$(BUILD)/common/%.o,$(COMMON_SRCS))
 COMMON_HDRS  := $(wildcard common/*.h)
+AP_SRCS      := $(wildcard common/ap/*.c)
+AP_OBJS      := $(patsubst common/ap/%.c,$(BUILD)/common/ap/%.o,$(AP_SRCS))
+AP_HDRS      := $(wildcard common/ap/*.h)
 UNIT_SRCS    := $(wildcard tests/unit/test_*.c)
 UNIT_BINS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
@@ -100,15 +103,28 @@ $(BUILD)/libgkcommon.a: $(COMMON_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+# ---- common/ap/: the httpd-side layer, a second hidden archive ------------
+$(BUILD)/common/ap/%.o: common/ap/%.c $(AP_HDRS) $(COMMON_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) -I$(AP_INCLUDE) -Icommon/ap -fvisibility=hidden \
+	    -c $< -o $@
+
+$(BUILD)/libgkap.a: $(AP_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
 # ---- modules: linked through apxs, exporting only gk_<name>_module ------
 .SECONDEXPANSION:
-$(BUILD)/mod_gk_%.so: $$(wildcard mod_gk_$$*/*.c) $$(wildcard mod_gk_$$*/*.h) $(BUILD)/libgkcommon.a
+$(BUILD)/mod_gk_%.so: $$(wildcard mod_gk_$$*/*.c) $$(wildcard mod_gk_$$*/*.h) \
+                      $(BUILD)/libgkap.a $(BUILD)/libgkcommon.a
 	@mkdir -p $(BUILD)/obj/mod_gk_$*
 	cp mod_gk_$*/*.c mod_gk_$*/*.h $(BUILD)/obj/mod_gk_$*/ 2>/dev/null || cp mod_gk_$*/*.c $(BUILD)/obj/mod_gk_$*/
 	cd $(BUILD)/obj/mod_gk_$* && $(APXS) -c -o mod_gk_$*.la \
-	    -Wc,"$(WARN)" $(APXS_SAN) -I$(CURDIR)/common -I$(CURDIR)/mod_gk_$* \
+	    -Wc,"$(WARN)" $(APXS_SAN) -I$(CURDIR)/common -I$(CURDIR)/common/ap \
+	    -I$(CURDIR)/mod_gk_$* \
 	    -Wl,-export-symbols-regex -Wl,'^gk_$*_module$$' \
-	    $(notdir $(wildcard mod_gk_$*/*.c)) $(CURDIR)/$(BUILD)/libgkcommon.a \
+	    $(notdir $(wildcard mod_gk_$*/*.c)) $(CURDIR)/$(BUILD)/libgkap.a \
+	    $(CURDIR)/$(BUILD)/libgkcommon.a \
 	    $(LIBS) >build.log 2>&1 || { cat build.log; exit 1; }
 	@grep -E -A3 ': (warning|error):' $(BUILD)/obj/mod_gk_$*/build.log || true
 	cp $(BUILD)/obj/mod_gk_$*/.libs/mod_gk_$*.so $@.tmp && mv -f $@.tmp $@
@@ -191,7 +207,7 @@ install: all
 	    fi; done
 
 format:
-	clang-format -i common/*.[ch] mod_gk_*/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c
+	clang-format -i common/*.[ch] common/ap/*.[ch] mod_gk_*/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

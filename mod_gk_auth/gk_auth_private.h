@@ -10,6 +10,7 @@
 #include "http_request.h"
 
 #include "gk.h"
+#include "gk_ap.h"
 #include "gk_claims.h"
 #include "gk_jwt.h"
 #include "gk_keys.h"
@@ -23,7 +24,6 @@ APLOG_USE_MODULE(gk_auth);
 
 #define GK_AUTH_TYPE "gk-bearer"
 #define GK_AUTH_DEFAULT_REALM "gatekeeper"
-#define GK_UNSET (-1)
 
 typedef struct {
     const char *role;

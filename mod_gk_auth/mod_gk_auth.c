@@ -11,19 +11,14 @@
 #include "mod_auth.h"
 
 #include "gk_auth_private.h"
-#include "gk_log.h"
+#include "gk_ap.h"
 #include "mod_gk_auth.h"
-
-static void log_print(void *baton, int level, const char *msg)
-{
-    ap_log_error(APLOG_MARK, level, 0, NULL, "%s", msg);
-}
 
 static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
     /* before any thread exists, and before JSON objects are made */
     json_object_seed(0);
-    gk_log_set(log_print, NULL);
+    gk_ap_log_init(gk_auth_module.module_index);
     gk_auth_conf_init_defaults(pconf);
     return OK;
 }

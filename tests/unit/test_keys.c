@@ -14,7 +14,8 @@
 static int log_count, log_level;
 static char log_last[1024];
 
-static void log_sink(void *baton, int level, const char *msg)
+static void log_sink(void *baton, const char *file, int line, int level,
+                     const char *msg)
 {
     log_count++;
     log_level = level;
@@ -26,7 +27,7 @@ static void log_reset(void)
     log_count = 0;
     log_level = 0;
     log_last[0] = '\0';
-    gk_log_set(log_sink, NULL);
+    gk_log_set(log_sink, NULL, NULL);
 }
 
 /* ---- helpers ---------------------------------------------------------------- */
@@ -1057,7 +1058,7 @@ START_TEST(jwks_broken_file_keeps_keys)
     ck_assert_uint_eq(set->gen, 1);
     tk_assert_st(jwks_verify(set, TK_SECRET2, "b"), GK_OK);
     tk_assert_st(jwks_verify(set, TK_SECRET, "a"), GK_ERR_NO_KEY);
-    gk_log_set(NULL, NULL);
+    gk_log_set(NULL, NULL, NULL);
 }
 END_TEST
 

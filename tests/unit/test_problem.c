@@ -108,13 +108,24 @@ END_TEST
 static int calls, last_level;
 static char last_msg[2048];
 static void *last_baton;
+static const char *last_file;
+static int last_line;
+static int threshold = 7;
 
-static void sink(void *baton, int level, const char *msg)
+static void sink(void *baton, const char *file, int line, int level,
+                 const char *msg)
 {
     calls++;
+    last_file = file;
+    last_line = line;
     last_level = level;
     last_baton = baton;
     snprintf(last_msg, sizeof(last_msg), "%s", msg);
+}
+
+static int enabled(void *baton, int level)
+{
+    return level <= threshold;
 }
 
 START_TEST(log_sink)
@@ -122,11 +133,14 @@ START_TEST(log_sink)
     int baton;
     char big[3000];
 
-    gk_log_set(NULL, NULL);
+    gk_log_set(NULL, NULL, NULL);
     gk_log(GK_LOG_ERR, "nobody listens %d", 1); /* no sink: no crash */
-    gk_log_set(sink, &baton);
+    gk_log_set(sink, NULL, &baton);
     gk_log(GK_LOG_WARNING, GKLOGNO(00042) "x=%s n=%d", "y", 7);
     ck_assert_int_eq(calls, 1);
+    /* the call site travels with the message */
+    ck_assert_str_eq(last_file, __FILE__);
+    ck_assert_int_eq(last_line, __LINE__ - 5);
     ck_assert_int_eq(last_level, GK_LOG_WARNING);
     ck_assert_ptr_eq(last_baton, &baton);
     ck_assert_str_eq(last_msg, "GK00042: x=y n=7");
@@ -135,9 +149,17 @@ START_TEST(log_sink)
     big[sizeof(big) - 1] = '\0';
     gk_log(GK_LOG_INFO, "%s", big);
     ck_assert_uint_eq(strlen(last_msg), 1023);
-    gk_log_set(NULL, NULL);
-    gk_log(GK_LOG_INFO, "after");
+    /* the level is checked before anything is formatted */
+    gk_log_set(sink, enabled, &baton);
+    threshold = GK_LOG_NOTICE;
+    gk_log(GK_LOG_INFO, "%s", "filtered");
     ck_assert_int_eq(calls, 2);
+    gk_log(GK_LOG_NOTICE, "%s", "kept");
+    ck_assert_int_eq(calls, 3);
+    ck_assert_str_eq(last_msg, "kept");
+    gk_log_set(NULL, NULL, NULL);
+    gk_log(GK_LOG_INFO, "after");
+    ck_assert_int_eq(calls, 3);
 }
 END_TEST
 

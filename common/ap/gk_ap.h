@@ -1,0 +1,84 @@
+/*
+ * Gatekeeper's httpd-side layer (common/ap/, libgkap.a): what every module
+ * needs of httpd and would otherwise copy. Linked statically into each
+ * module with hidden visibility, like common/: each module has its own
+ * copy of any state here, so nothing in it is shared between modules, and
+ * every name it registers with httpd carries the module's name.
+ *
+ *   gk_ap_log.c     common/'s log callback wired to ap_log_error
+ *   gk_ap_config.c  UNSET values, merging, directive errors and numbers,
+ *                   where a directive was read
+ *   gk_ap_trust.c   the CIDR lists of the suite's one trust rule
+ */
+#ifndef GK_AP_H
+#define GK_AP_H
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_log.h"
+
+#include "gk.h"
+
+/* ---- logging ------------------------------------------------------------- */
+
+/* Send common/'s messages to httpd's error log under the calling module
+ * (pass APLOG_MODULE_INDEX), with the call site's file and line, checking
+ * the module's LogLevel first. Call in register_hooks or pre_config. */
+void gk_ap_log_init(int module_index);
+
+/* ---- configuration ------------------------------------------------------- */
+
+/* An int setting not given in this scope. Defaults are applied when a
+ * value is read (a getter per field), never at merge, so that a nested
+ * scope never masks its parent's value with a default. */
+#define GK_UNSET (-1)
+
+/* Merge one field: the nested scope's value when it has one. */
+#define GK_MERGE_PTR(base, add, f) ((add)->f ? (add)->f : (base)->f)
+#define GK_MERGE_INT(base, add, f)                                        \
+    ((add)->f != GK_UNSET ? (add)->f : (base)->f)
+
+/* A list that adds to the parent's: a new array only when both have one. */
+apr_array_header_t *gk_ap_merge_list(apr_pool_t *p, apr_array_header_t *base,
+                                     apr_array_header_t *add);
+
+/* A configuration error, prefixed with the directive's name. */
+const char *gk_ap_cmd_error(cmd_parms *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* A whole number within [min, max], or an error naming the directive. */
+const char *gk_ap_parse_int(cmd_parms *cmd, const char *arg, int min,
+                            int max, int *out);
+
+/* "FILE:LINE" of the directive being read (for refusals made later, in
+ * check_config or post_config, which must still say where). */
+const char *gk_ap_where(cmd_parms *cmd);
+
+/* ---- trust lists ------------------------------------------------------------ */
+
+/*
+ * The suite's one trust rule: decisions that believe something a client
+ * sent on behalf of another (an incoming correlation ID, X-Forwarded-Proto)
+ * compare the TCP peer, c->client_addr, never r->useragent_ip, against a
+ * list written the same way in every module: "all", "none", or one or more
+ * addresses and networks (192.0.2.1, 10.0.0.0/8, 2001:db8::/32,
+ * 10.0.0.0/255.0.0.0).
+ */
+typedef struct gk_ap_trust_t gk_ap_trust_t;
+
+/* Parse a directive's arguments into a list; an error names the
+ * directive and the bad argument. */
+const char *gk_ap_trust_parse(cmd_parms *cmd, int argc, char *const argv[],
+                              gk_ap_trust_t **out);
+
+/* The lists "all" and "none", for defaults. */
+const gk_ap_trust_t *gk_ap_trust_all(void);
+const gk_ap_trust_t *gk_ap_trust_none(void);
+
+/* Does the list trust the connection's TCP peer? */
+int gk_ap_trust_peer(const gk_ap_trust_t *t, const conn_rec *c);
+
+/* Does the list trust this address? */
+int gk_ap_trust_addr(const gk_ap_trust_t *t, apr_sockaddr_t *addr);
+
+#endif

@@ -1,0 +1,55 @@
+#include <errno.h>
+#include <stdarg.h>
+
+#include "apr_strings.h"
+
+#include "gk_ap.h"
+
+apr_array_header_t *gk_ap_merge_list(apr_pool_t *p, apr_array_header_t *base,
+                                     apr_array_header_t *add)
+{
+    if (!base) {
+        return add;
+    }
+    if (!add) {
+        return base;
+    }
+    return apr_array_append(p, base, add);
+}
+
+const char *gk_ap_cmd_error(cmd_parms *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    const char *msg;
+
+    va_start(ap, fmt);
+    msg = apr_pvsprintf(cmd->temp_pool, fmt, ap);
+    va_end(ap);
+    return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", msg, NULL);
+}
+
+const char *gk_ap_parse_int(cmd_parms *cmd, const char *arg, int min,
+                            int max, int *out)
+{
+    char *end;
+    apr_int64_t v;
+
+    errno = 0;
+    v = apr_strtoi64(arg, &end, 10);
+    if (!*arg || *end || errno || v < min || v > max) {
+        return gk_ap_cmd_error(cmd, "'%s' is not a whole number from %d to "
+                               "%d", arg, min, max);
+    }
+    *out = (int)v;
+    return NULL;
+}
+
+const char *gk_ap_where(cmd_parms *cmd)
+{
+    const ap_directive_t *d = cmd->directive;
+
+    if (!d || !d->filename) {
+        return "(unknown)";
+    }
+    return apr_psprintf(cmd->pool, "%s:%d", d->filename, d->line_num);
+}
