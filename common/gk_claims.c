@@ -2,6 +2,13 @@
 
 #include "gk_claims.h"
 
+int gk_claim_path_is_valid(const char *name)
+{
+    apr_size_t n = strlen(name);
+
+    return n && name[0] != '.' && name[n - 1] != '.' && !strstr(name, "..");
+}
+
 gk_claim_path_t *gk_claim_path_make(apr_pool_t *p, const char *name)
 {
     gk_claim_path_t *path = apr_pcalloc(p, sizeof(*path));
@@ -130,44 +137,4 @@ int gk_perm_covers(const char *held, const char *want)
         h = he + 1;
         w = we + 1;
     }
-}
-
-int gk_strlist_has(const apr_array_header_t *list, const char *value)
-{
-    int i;
-
-    for (i = 0; list && i < list->nelts; i++) {
-        if (!strcmp(APR_ARRAY_IDX(list, i, const char *), value)) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-const char *gk_strlist_join(apr_pool_t *p, const apr_array_header_t *list,
-                            const char *sep)
-{
-    apr_size_t len = 0, seplen = strlen(sep), l;
-    char *out, *o;
-    int i;
-
-    if (!list || !list->nelts) {
-        return "";
-    }
-    for (i = 0; i < list->nelts; i++) {
-        len += strlen(APR_ARRAY_IDX(list, i, const char *)) + seplen;
-    }
-    o = out = apr_palloc(p, len + 1);
-    for (i = 0; i < list->nelts; i++) {
-        const char *s = APR_ARRAY_IDX(list, i, const char *);
-        if (i) {
-            memcpy(o, sep, seplen);
-            o += seplen;
-        }
-        l = strlen(s);
-        memcpy(o, s, l);
-        o += l;
-    }
-    *o = '\0';
-    return out;
 }

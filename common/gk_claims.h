@@ -20,6 +20,11 @@ typedef struct gk_claim_path_t {
     const char **segs;
 } gk_claim_path_t;
 
+/* Is name a claim name or a dotted path: not empty, no '.' at either end,
+ * no empty segment ("a..b")? Directives check with it before they make
+ * a path. */
+int gk_claim_path_is_valid(const char *name);
+
 gk_claim_path_t *gk_claim_path_make(apr_pool_t *p, const char *name);
 
 /* The claim at path: a member named exactly name wins, else the dotted
@@ -37,12 +42,5 @@ const char *gk_perm_check(apr_pool_t *p, const char *perm, int allow_wild);
 
 /* Does the held permission (possibly with wildcards) cover want? */
 int gk_perm_covers(const char *held, const char *want);
-
-/* Is value in list (exact)? */
-int gk_strlist_has(const apr_array_header_t *list, const char *value);
-
-/* Join a list with a separator into pool memory. */
-const char *gk_strlist_join(apr_pool_t *p, const apr_array_header_t *list,
-                            const char *sep);
 
 #endif

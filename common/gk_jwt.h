@@ -35,6 +35,9 @@ typedef enum {
     GK_ERR_AUDIENCE,
     GK_ERR_TYPE,            /* typ not allowed */
     GK_ERR_INTERNAL,
+    GK_ERR_SYNTAX,          /* the credentials are not a b64token (RFC
+                             * 6750): a bad request, not a bad token. The
+                             * caller's check; gk_jwt_verify never says it */
     GK_ERR_COUNT
 } gk_status_e;
 

@@ -1,10 +1,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <apr_atomic.h>
-#include <apr_file_io.h>
-#include <apr_file_info.h>
-
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
@@ -15,43 +11,8 @@
 #include <openssl/x509.h>
 
 #include "gk_b64url.h"
+#include "gk_file.h"
 #include "gk_keys.h"
-#include "gk_log.h"
-
-#define JWKS_MAX_SIZE (1024 * 1024)
-
-static const gk_alg_info_t algs[GK_ALG_COUNT] = {
-    [GK_HS256] = {"HS256", GK_KIND_HMAC, "SHA256", 32, 0, 0},
-    [GK_HS384] = {"HS384", GK_KIND_HMAC, "SHA384", 48, 0, 0},
-    [GK_HS512] = {"HS512", GK_KIND_HMAC, "SHA512", 64, 0, 0},
-    [GK_RS256] = {"RS256", GK_KIND_RSA, "SHA256", 32, 0, 0},
-    [GK_RS384] = {"RS384", GK_KIND_RSA, "SHA384", 48, 0, 0},
-    [GK_RS512] = {"RS512", GK_KIND_RSA, "SHA512", 64, 0, 0},
-    [GK_PS256] = {"PS256", GK_KIND_PSS, "SHA256", 32, 0, 0},
-    [GK_PS384] = {"PS384", GK_KIND_PSS, "SHA384", 48, 0, 0},
-    [GK_PS512] = {"PS512", GK_KIND_PSS, "SHA512", 64, 0, 0},
-    [GK_ES256] = {"ES256", GK_KIND_EC, "SHA256", 32, NID_X9_62_prime256v1, 32},
-    [GK_ES384] = {"ES384", GK_KIND_EC, "SHA384", 48, NID_secp384r1, 48},
-    [GK_ES512] = {"ES512", GK_KIND_EC, "SHA512", 64, NID_secp521r1, 66},
-    [GK_EDDSA] = {"EdDSA", GK_KIND_EDDSA, NULL, 0, 0, 0},
-};
-
-gk_alg_e gk_alg_from_name(const char *name, apr_size_t len)
-{
-    int i;
-
-    for (i = 1; i < GK_ALG_COUNT; i++) {
-        if (strlen(algs[i].name) == len && !memcmp(algs[i].name, name, len)) {
-            return (gk_alg_e)i;
-        }
-    }
-    return GK_ALG_UNKNOWN;
-}
-
-const gk_alg_info_t *gk_alg_info(gk_alg_e alg)
-{
-    return (alg > GK_ALG_UNKNOWN && alg < GK_ALG_COUNT) ? &algs[alg] : NULL;
-}
 
 static apr_status_t key_cleanup(void *data)
 {
@@ -422,33 +383,79 @@ static const char *jwk_okp(apr_pool_t *p, json_t *jwk, EVP_PKEY **pkey)
     return *pkey ? NULL : "OpenSSL refused the Ed25519 key";
 }
 
-/* Which JWK key type an algorithm needs (RFC 7518 section 6.1). */
-static const char *kty_for(gk_alg_e alg)
+/* The key's algorithm: its "alg", else default_alg. */
+static const char *jwk_alg(apr_pool_t *p, json_t *jwk, gk_alg_e default_alg,
+                           gk_alg_e *alg)
 {
-    switch (gk_alg_info(alg)->kind) {
-    case GK_KIND_HMAC:
-        return "oct";
-    case GK_KIND_RSA:
-    case GK_KIND_PSS:
-        return "RSA";
-    case GK_KIND_EC:
-        return "EC";
-    default:
-        return "OKP";
+    json_t *jalg = json_object_get(jwk, "alg");
+
+    *alg = default_alg;
+    if (jalg) {
+        if (!json_is_string(jalg)) {
+            return "\"alg\" is not a string";
+        }
+        *alg = gk_alg_from_name(json_string_value(jalg),
+                                json_string_length(jalg));
+        if (*alg == GK_ALG_UNKNOWN) {
+            return apr_psprintf(p, "unsupported \"alg\" \"%s\"",
+                                json_string_value(jalg));
+        }
     }
+    if (*alg == GK_ALG_UNKNOWN) {
+        return "the key has no \"alg\" (add one, or alg= on the directive)";
+    }
+    return NULL;
+}
+
+/* "use" and "key_ops", when present, allow verifying. */
+static const char *jwk_verifies(json_t *jwk)
+{
+    json_t *juse = json_object_get(jwk, "use");
+    json_t *ops = json_object_get(jwk, "key_ops");
+    json_t *op;
+    size_t i;
+
+    if (juse && (!json_is_string(juse)
+                 || strcmp(json_string_value(juse), "sig"))) {
+        return "\"use\" is not \"sig\"";
+    }
+    if (!ops) {
+        return NULL;
+    }
+    if (!json_is_array(ops)) {
+        return "\"key_ops\" is not an array";
+    }
+    json_array_foreach(ops, i, op) {
+        if (json_is_string(op) && !strcmp(json_string_value(op), "verify")) {
+            return NULL;
+        }
+    }
+    return "\"key_ops\" does not allow \"verify\"";
+}
+
+static const char *jwk_secret(apr_pool_t *p, json_t *jwk, gk_alg_e alg,
+                              const char *kid, gk_key_t **out)
+{
+    unsigned char *secret;
+    apr_size_t len;
+    const char *err;
+
+    if ((err = jwk_bytes(p, jwk, "k", &secret, &len))) {
+        return err;
+    }
+    err = gk_key_from_secret(p, alg, secret, len, kid, out);
+    memset(secret, 0, len);
+    return err;
 }
 
 const char *gk_key_from_jwk(apr_pool_t *p, json_t *jwk, gk_alg_e default_alg,
                             gk_key_t **out)
 {
-    json_t *jalg = json_object_get(jwk, "alg");
     json_t *jkid = json_object_get(jwk, "kid");
-    json_t *juse = json_object_get(jwk, "use");
-    json_t *ops = json_object_get(jwk, "key_ops");
     const char *kty = json_string_value(json_object_get(jwk, "kty"));
     const char *kid = NULL, *err;
     EVP_PKEY *pkey = NULL;
-    gk_alg_e alg = default_alg;
+    gk_alg_e alg;
 
     if (!json_is_object(jwk)) {
         return "a key is not a JSON object";
@@ -459,57 +466,19 @@ const char *gk_key_from_jwk(apr_pool_t *p, json_t *jwk, gk_alg_e default_alg,
         }
         kid = json_string_value(jkid);
     }
-    if (jalg) {
-        if (!json_is_string(jalg)) {
-            return "\"alg\" is not a string";
-        }
-        alg = gk_alg_from_name(json_string_value(jalg),
-                               json_string_length(jalg));
-        if (alg == GK_ALG_UNKNOWN) {
-            return apr_psprintf(p, "unsupported \"alg\" \"%s\"",
-                                json_string_value(jalg));
-        }
-    }
-    if (alg == GK_ALG_UNKNOWN) {
-        return "the key has no \"alg\" (add one, or alg= on the directive)";
-    }
-    if (juse && (!json_is_string(juse)
-                 || strcmp(json_string_value(juse), "sig"))) {
-        return "\"use\" is not \"sig\"";
-    }
-    if (ops) {
-        size_t i;
-        json_t *op;
-        int verify = 0;
-        if (!json_is_array(ops)) {
-            return "\"key_ops\" is not an array";
-        }
-        json_array_foreach(ops, i, op) {
-            if (json_is_string(op)
-                && !strcmp(json_string_value(op), "verify")) {
-                verify = 1;
-            }
-        }
-        if (!verify) {
-            return "\"key_ops\" does not allow \"verify\"";
-        }
+    if ((err = jwk_alg(p, jwk, default_alg, &alg))
+        || (err = jwk_verifies(jwk))) {
+        return err;
     }
     if (!kty) {
         return "member \"kty\" is missing";
     }
-    if (strcmp(kty, kty_for(alg))) {
+    if (strcmp(kty, gk_alg_kty(alg))) {
         return apr_psprintf(p, "key type \"%s\" cannot be used with %s", kty,
                             gk_alg_info(alg)->name);
     }
     if (!strcmp(kty, "oct")) {
-        unsigned char *secret;
-        apr_size_t len;
-        if ((err = jwk_bytes(p, jwk, "k", &secret, &len))) {
-            return err;
-        }
-        err = gk_key_from_secret(p, alg, secret, len, kid, out);
-        memset(secret, 0, len);
-        return err;
+        return jwk_secret(p, jwk, alg, kid, out);
     }
     if (!strcmp(kty, "RSA")) {
         err = jwk_rsa(p, jwk, &pkey);
@@ -526,74 +495,7 @@ const char *gk_key_from_jwk(apr_pool_t *p, json_t *jwk, gk_alg_e default_alg,
     return key_adopt(p, alg, pkey, kid, out);
 }
 
-const char *gk_jwks_parse(apr_pool_t *p, const char *json, apr_size_t len,
-                          gk_alg_e default_alg, apr_array_header_t *keys)
-{
-    json_error_t jerr;
-    json_t *root, *arr, *jwk;
-    const char *err = NULL;
-    size_t i;
-
-    root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root) {
-        return apr_psprintf(p, "not valid JSON (line %d: %s)", jerr.line,
-                            jerr.text);
-    }
-    arr = json_object_get(root, "keys");
-    if (!json_is_array(arr)) {
-        json_decref(root);
-        return "no \"keys\" array";
-    }
-    if (json_array_size(arr) == 0) {
-        json_decref(root);
-        return "the \"keys\" array is empty";
-    }
-    json_array_foreach(arr, i, jwk) {
-        gk_key_t *k;
-        if ((err = gk_key_from_jwk(p, jwk, default_alg, &k))) {
-            err = apr_psprintf(p, "key %d: %s", (int)i, err);
-            break;
-        }
-        APR_ARRAY_PUSH(keys, gk_key_t *) = k;
-    }
-    json_decref(root);
-    return err;
-}
-
 /* ---- sources ------------------------------------------------------------ */
-
-const char *gk_file_read(apr_pool_t *p, const char *path, char **data,
-                         apr_size_t *len)
-{
-    apr_file_t *f;
-    apr_finfo_t fi;
-    apr_status_t rv;
-    apr_size_t n;
-    char *buf;
-
-    rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY, 0, p);
-    if (rv != APR_SUCCESS) {
-        char ebuf[128];
-        return apr_psprintf(p, "cannot open %s: %s", path,
-                            apr_strerror(rv, ebuf, sizeof(ebuf)));
-    }
-    rv = apr_file_info_get(&fi, APR_FINFO_SIZE, f);
-    if (rv != APR_SUCCESS || fi.size > JWKS_MAX_SIZE) {
-        apr_file_close(f);
-        return apr_psprintf(p, "%s is not a regular file under 1 MiB", path);
-    }
-    n = (apr_size_t)fi.size;
-    buf = apr_palloc(p, n + 1);
-    rv = apr_file_read_full(f, buf, n, &n);
-    apr_file_close(f);
-    if (rv != APR_SUCCESS && rv != APR_EOF) {
-        return apr_psprintf(p, "cannot read %s", path);
-    }
-    buf[n] = '\0';
-    *data = buf;
-    *len = n;
-    return NULL;
-}
 
 const char *gk_key_load(apr_pool_t *p, gk_alg_e alg, const char *source,
                         const char *kid, gk_key_t **out)
@@ -645,155 +547,4 @@ const char *gk_key_load(apr_pool_t *p, gk_alg_e alg, const char *source,
     err = gk_key_from_secret(p, alg, (unsigned char *)data, len, kid, out);
     memset(data, 0, len);
     return err;
-}
-
-/* ---- reloadable JWKS ---------------------------------------------------- */
-
-static const char *keygen_load(gk_jwks_t *set, apr_finfo_t *fi,
-                               gk_keygen_t **out, apr_pool_t *errp)
-{
-    apr_pool_t *pool;
-    gk_keygen_t *g;
-    char *data;
-    apr_size_t len;
-    const char *err;
-
-    /* An unmanaged pool: it lives exactly as long as its generation, and
-     * may be created and destroyed from any thread. */
-    if (apr_pool_create_unmanaged_ex(&pool, NULL, NULL) != APR_SUCCESS) {
-        return "out of memory";
-    }
-    g = apr_pcalloc(pool, sizeof(*g));
-    g->pool = pool;
-    g->keys = apr_array_make(pool, 4, sizeof(gk_key_t *));
-    err = gk_file_read(pool, set->path, &data, &len);
-    if (!err) {
-        err = gk_jwks_parse(pool, data, len, set->default_alg, g->keys);
-    }
-    if (err) {
-        err = apr_pstrdup(errp, err);
-        apr_pool_destroy(pool);
-        return err;
-    }
-    set->mtime = fi->mtime;
-    set->size = fi->size;
-    set->inode = fi->inode;
-    *out = g;
-    return NULL;
-}
-
-static apr_status_t jwks_cleanup(void *data)
-{
-    gk_jwks_t *set = data;
-
-    if (set->current) {
-        apr_pool_destroy(set->current->pool);
-        set->current = NULL;
-    }
-    return APR_SUCCESS;
-}
-
-const char *gk_jwks_open(apr_pool_t *pconf, const char *path,
-                         gk_alg_e default_alg, gk_jwks_t **out)
-{
-    gk_jwks_t *set = apr_pcalloc(pconf, sizeof(*set));
-    apr_finfo_t fi;
-    const char *err;
-    apr_status_t rv;
-
-    set->path = apr_pstrdup(pconf, path);
-    set->default_alg = default_alg;
-    rv = apr_stat(&fi, path, APR_FINFO_MTIME | APR_FINFO_SIZE
-                  | APR_FINFO_INODE, pconf);
-    if (rv != APR_SUCCESS && rv != APR_INCOMPLETE) {
-        return apr_psprintf(pconf, "cannot stat %s", path);
-    }
-    if ((err = keygen_load(set, &fi, &set->current, pconf))) {
-        return err;
-    }
-    set->current->refs = 1; /* the set's own reference */
-    if (apr_thread_mutex_create(&set->mutex, APR_THREAD_MUTEX_DEFAULT, pconf)
-        != APR_SUCCESS) {
-        apr_pool_destroy(set->current->pool);
-        return "cannot create a mutex";
-    }
-    apr_pool_cleanup_register(pconf, set, jwks_cleanup,
-                              apr_pool_cleanup_null);
-    *out = set;
-    return NULL;
-}
-
-static void keygen_unref(gk_keygen_t *g)
-{
-    /* called with the mutex held */
-    if (--g->refs == 0) {
-        apr_pool_destroy(g->pool);
-    }
-}
-
-void gk_jwks_refresh(gk_jwks_t *set, apr_uint32_t now)
-{
-    apr_uint32_t due = apr_atomic_read32(&set->next_check);
-    apr_finfo_t fi;
-    apr_pool_t *tmp;
-    gk_keygen_t *g, *old;
-    const char *err;
-    apr_status_t rv;
-
-    if (now < due
-        || apr_atomic_cas32(&set->next_check, now + GK_JWKS_CHECK_INTERVAL,
-                            due) != due) {
-        return; /* not yet, or another thread is checking */
-    }
-    if (apr_pool_create_unmanaged_ex(&tmp, NULL, NULL) != APR_SUCCESS) {
-        return;
-    }
-    rv = apr_stat(&fi, set->path, APR_FINFO_MTIME | APR_FINFO_SIZE
-                  | APR_FINFO_INODE, tmp);
-    if (rv != APR_SUCCESS && rv != APR_INCOMPLETE) {
-        gk_log(GK_LOG_ERR, GKLOGNO(00001) "JWKS %s: cannot stat the file; "
-               "keeping the keys loaded before", set->path);
-    }
-    else if (fi.mtime != set->mtime || fi.size != set->size
-             || fi.inode != set->inode) {
-        if ((err = keygen_load(set, &fi, &g, tmp))) {
-            gk_log(GK_LOG_ERR, GKLOGNO(00002) "JWKS %s: reload failed (%s); "
-                   "keeping the keys loaded before", set->path, err);
-            /* try again only when the file changes once more */
-            set->mtime = fi.mtime;
-            set->size = fi.size;
-            set->inode = fi.inode;
-        }
-        else {
-            apr_thread_mutex_lock(set->mutex);
-            old = set->current;
-            g->refs = 1;
-            g->gen = old->gen + 1;
-            set->current = g;
-            apr_atomic_set32(&set->gen, g->gen);
-            keygen_unref(old);
-            apr_thread_mutex_unlock(set->mutex);
-            gk_log(GK_LOG_NOTICE, GKLOGNO(00003) "JWKS %s: reloaded, %d keys",
-                   set->path, g->keys->nelts);
-        }
-    }
-    apr_pool_destroy(tmp);
-}
-
-gk_keygen_t *gk_jwks_acquire(gk_jwks_t *set)
-{
-    gk_keygen_t *g;
-
-    apr_thread_mutex_lock(set->mutex);
-    g = set->current;
-    g->refs++;
-    apr_thread_mutex_unlock(set->mutex);
-    return g;
-}
-
-void gk_jwks_release(gk_jwks_t *set, gk_keygen_t *g)
-{
-    apr_thread_mutex_lock(set->mutex);
-    keygen_unref(g);
-    apr_thread_mutex_unlock(set->mutex);
 }

@@ -4,26 +4,43 @@
 #include <jansson.h>
 
 #include "gk_problem.h"
+#include "gk_uuid.h"
 
-const char *gk_problem_json(apr_pool_t *p, int status, const char *title,
-                            const char *detail, apr_size_t *len)
+/* Set a string member; jansson refuses what is not UTF-8 (left out). */
+static void set_string(json_t *o, const char *name, const char *value)
+{
+    if (value) {
+        json_object_set_new(o, name, json_string(value));
+    }
+}
+
+static void set_correlation(apr_pool_t *p, json_t *o, const char *id)
+{
+    if (!id || !*id) {
+        return;
+    }
+    if (gk_uuid_is_valid(id, strlen(id))) {
+        set_string(o, "instance", apr_pstrcat(p, "urn:uuid:", id, NULL));
+    }
+    set_string(o, "correlation_id", id);
+}
+
+const char *gk_problem_render(apr_pool_t *p, const gk_problem_t *pb,
+                              apr_size_t *len)
 {
     json_t *o = json_object();
     char *s;
     const char *out;
 
     json_object_set_new(o, "type", json_string("about:blank"));
-    if (title) {
-        json_object_set_new(o, "title", json_string(title));
-    }
-    json_object_set_new(o, "status", json_integer(status));
-    if (detail) {
-        json_object_set_new(o, "detail", json_string(detail));
-    }
+    set_string(o, "title", pb->title);
+    json_object_set_new(o, "status", json_integer(pb->status));
+    set_string(o, "detail", pb->detail);
+    set_correlation(p, o, pb->correlation_id);
     s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     if (!s) {
-        out = apr_psprintf(p, "{\"status\":%d}", status);
+        out = apr_psprintf(p, "{\"status\":%d}", pb->status);
     }
     else {
         out = apr_pstrcat(p, s, "\n", NULL);
@@ -33,23 +50,10 @@ const char *gk_problem_json(apr_pool_t *p, int status, const char *title,
     return out;
 }
 
-const char *gk_http_quote(apr_pool_t *p, const char *s)
+const char *gk_problem_json(apr_pool_t *p, int status, const char *title,
+                            const char *detail, apr_size_t *len)
 {
-    apr_size_t n = strlen(s);
-    char *out = apr_palloc(p, 2 * n + 3), *o = out;
+    gk_problem_t pb = {status, title, detail, NULL};
 
-    *o++ = '"';
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c < 0x20 || c == 0x7f) {
-            continue;
-        }
-        if (c == '"' || c == '\\') {
-            *o++ = '\\';
-        }
-        *o++ = (char)c;
-    }
-    *o++ = '"';
-    *o = '\0';
-    return out;
+    return gk_problem_render(p, &pb, len);
 }

@@ -9,13 +9,24 @@
 
 #define GK_PROBLEM_CONTENT_TYPE "application/problem+json"
 
+/* What one error body says. */
+typedef struct gk_problem_t {
+    int status;
+    const char *title;          /* the status's reason phrase; NULL: none */
+    const char *detail;         /* NULL: none */
+    const char *correlation_id; /* the request's ID (mod_gk_log), or NULL */
+} gk_problem_t;
+
+/* The body of a problem: one line of compact JSON and a newline, with the
+ * members type ("about:blank"), title, status, detail, then, when there is
+ * a correlation ID, instance ("urn:uuid:<id>", only when the ID is a UUID)
+ * and correlation_id. A string that is not UTF-8 is left out. */
+const char *gk_problem_render(apr_pool_t *p, const gk_problem_t *pb,
+                              apr_size_t *len);
+
 /* The body for status with its reason phrase as title; detail may be NULL.
  */
 const char *gk_problem_json(apr_pool_t *p, int status, const char *title,
                             const char *detail, apr_size_t *len);
-
-/* Quote s as the value of an HTTP auth-param (RFC 9110 quoted-string):
- * '"' and '\' escaped, control characters dropped. */
-const char *gk_http_quote(apr_pool_t *p, const char *s);
 
 #endif

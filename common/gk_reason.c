@@ -86,6 +86,7 @@ gk_reason_e gk_reason_of_status(gk_status_e st)
         [GK_ERR_AUDIENCE] = GK_REASON_WRONG_AUDIENCE,
         [GK_ERR_TYPE] = GK_REASON_WRONG_TYPE,
         [GK_ERR_INTERNAL] = GK_REASON_INTERNAL_ERROR,
+        [GK_ERR_SYNTAX] = GK_REASON_BAD_CREDENTIALS,
     };
 
     return st >= 0 && st < GK_ERR_COUNT ? map[st]

@@ -21,6 +21,39 @@ typedef struct {
 
 static const char *terse_detail = "Insufficient permissions";
 
+/* What a denial by the line says (GKAuthErrorDetail full). */
+static const char *require_detail(apr_pool_t *p, const gk_require_t *req)
+{
+    const char *w = gk_strlist_join(p, req->values, ", ");
+
+    switch (req->kind) {
+    case REQ_ROLE:
+        return apr_pstrcat(p, "Requires one of: ", w, NULL);
+    case REQ_PERMISSION:
+        return apr_pstrcat(p, "Requires one of the permissions: ", w, NULL);
+    default:
+        return apr_psprintf(p, "Requires claim %s to be one of: %s",
+                            req->claim->name, w);
+    }
+}
+
+/* One value of a line, or why it is refused. */
+static const char *check_value(cmd_parms *cmd, const char *name,
+                               require_kind_e kind, const char *w)
+{
+    const char *e;
+
+    if (kind == REQ_PERMISSION && (e = gk_perm_check(cmd->temp_pool, w, 1))) {
+        return apr_psprintf(cmd->pool, "Require %s: %s", name, e);
+    }
+    if (kind == REQ_ROLE && !gk_text_is_atom(w)) {
+        return apr_psprintf(cmd->pool, "Require %s: role '%s' may hold "
+                            "only visible ASCII characters: no white "
+                            "space, control or non-ASCII byte", name, w);
+    }
+    return NULL;
+}
+
 static const char *parse_line(cmd_parms *cmd, const char *line,
                               const void **parsed, require_kind_e kind)
 {
@@ -34,21 +67,15 @@ static const char *parse_line(cmd_parms *cmd, const char *line,
     req->values = apr_array_make(cmd->pool, 4, sizeof(const char *));
     if (kind == REQ_CLAIM) {
         w = ap_getword_conf(cmd->pool, &line);
-        if (!*w || *w == '.' || w[strlen(w) - 1] == '.' || strstr(w, "..")) {
+        if (!gk_claim_path_is_valid(w)) {
             return apr_psprintf(cmd->pool, "Require %s: needs a claim name "
                                 "and at least one value", name);
         }
         req->claim = gk_claim_path_make(cmd->pool, w);
     }
     while (*(w = ap_getword_conf(cmd->pool, &line))) {
-        if (kind == REQ_PERMISSION
-            && (e = gk_perm_check(cmd->temp_pool, w, 1))) {
-            return apr_psprintf(cmd->pool, "Require %s: %s", name, e);
-        }
-        if (kind == REQ_ROLE && !gk_text_is_atom(w)) {
-            return apr_psprintf(cmd->pool, "Require %s: role '%s' may hold "
-                                "only visible ASCII characters: no white "
-                                "space, control or non-ASCII byte", name, w);
+        if ((e = check_value(cmd, name, kind, w))) {
+            return e;
         }
         APR_ARRAY_PUSH(req->values, const char *) = w;
     }
@@ -58,16 +85,7 @@ static const char *parse_line(cmd_parms *cmd, const char *line,
                                   : kind == REQ_PERMISSION ? "permission"
                                                            : "value");
     }
-    w = gk_strlist_join(cmd->pool, req->values, ", ");
-    req->detail = kind == REQ_ROLE ? apr_pstrcat(cmd->pool, "Requires one of: ",
-                                                 w, NULL)
-                  : kind == REQ_PERMISSION
-                      ? apr_pstrcat(cmd->pool,
-                                    "Requires one of the permissions: ", w,
-                                    NULL)
-                      : apr_psprintf(cmd->pool,
-                                     "Requires claim %s to be one of: %s",
-                                     req->claim->name, w);
+    req->detail = require_detail(cmd->pool, req);
     *parsed = req;
     return NULL;
 }
@@ -156,7 +174,7 @@ static authz_status check(request_rec *r, const char *line,
 
     if (!r->user) {
         conf = ap_get_module_config(r->per_dir_config, &gk_auth_module);
-        if (conf->allow_preflight == 1 && gk_auth_is_preflight(r)) {
+        if (gk_auth_conf_allow_preflight(conf) && gk_auth_is_preflight(r)) {
             gk_auth_note_outcome(r, GK_REASON_PREFLIGHT);
             return AUTHZ_GRANTED;
         }
@@ -175,12 +193,8 @@ static authz_status check(request_rec *r, const char *line,
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, GKLOGNO(10031)
                   "user %s denied: %s", r->user, rq->detail);
     conf = ap_get_module_config(r->per_dir_config, &gk_auth_module);
-    req = gk_auth_req(r, 1);
-    req->insufficient = conf->terse == 1 ? terse_detail : rq->detail;
-    req->problem_status = HTTP_FORBIDDEN;
-    req->problem_detail = req->insufficient;
-    gk_auth_set_challenge(r, "insufficient_scope", req->insufficient);
-    gk_auth_note_outcome(r, GK_REASON_INSUFFICIENT_SCOPE);
+    gk_auth_deny_scope(r, gk_auth_conf_terse(conf) ? terse_detail
+                                                   : rq->detail);
     return AUTHZ_DENIED;
 }
 

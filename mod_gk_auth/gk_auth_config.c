@@ -3,12 +3,10 @@
  * merge, and the directive table. Every argument is validated here, when
  * the configuration is read (so `apachectl configtest` sees it too).
  */
-#include <stdarg.h>
-
-#include "apr_lib.h"
 #include "http_core.h"
 
 #include "gk_auth_private.h"
+#include "gk_http.h"
 #include "gk_text.h"
 
 static gk_claim_path_t *default_user_claim;
@@ -24,7 +22,37 @@ void gk_auth_conf_init_defaults(apr_pool_t *p)
 
 int gk_auth_conf_leeway(const gk_auth_dir_conf_t *c)
 {
-    return c->leeway == GK_UNSET ? GK_AUTH_DEFAULT_LEEWAY : c->leeway;
+    return GK_GET_INT(c, leeway, GK_AUTH_DEFAULT_LEEWAY);
+}
+
+int gk_auth_conf_require_exp(const gk_auth_dir_conf_t *c)
+{
+    return GK_GET_INT(c, require_exp, GK_AUTH_DEFAULT_REQUIRE_EXP);
+}
+
+int gk_auth_conf_require_at_jwt(const gk_auth_dir_conf_t *c)
+{
+    return GK_GET_INT(c, require_at_jwt, GK_AUTH_DEFAULT_REQUIRE_AT_JWT);
+}
+
+int gk_auth_conf_allow_preflight(const gk_auth_dir_conf_t *c)
+{
+    return GK_GET_INT(c, allow_preflight, GK_AUTH_DEFAULT_ALLOW_PREFLIGHT);
+}
+
+int gk_auth_conf_terse(const gk_auth_dir_conf_t *c)
+{
+    return GK_GET_INT(c, terse, GK_AUTH_DEFAULT_TERSE);
+}
+
+int gk_auth_conf_cache_size(const gk_auth_srv_conf_t *c)
+{
+    return GK_GET_INT(c, cache_size, GK_AUTH_DEFAULT_CACHE_SIZE);
+}
+
+int gk_auth_conf_cache_lifetime(const gk_auth_srv_conf_t *c)
+{
+    return GK_GET_INT(c, cache_lifetime, GK_AUTH_DEFAULT_CACHE_LIFETIME);
 }
 
 gk_claim_path_t *gk_auth_conf_user_claim(const gk_auth_dir_conf_t *c)
@@ -54,21 +82,9 @@ void *gk_auth_create_dir_conf(apr_pool_t *p, char *dir)
     return c;
 }
 
-#define MERGE_PTR(f) (add->f ? add->f : base->f)
-#define MERGE_INT(f) (add->f != GK_UNSET ? add->f : base->f)
-
-/* Lists that add to the parent's; a new array only when both have one. */
-static apr_array_header_t *merge_list(apr_pool_t *p, apr_array_header_t *base,
-                                      apr_array_header_t *add)
-{
-    if (!base) {
-        return add;
-    }
-    if (!add) {
-        return base;
-    }
-    return apr_array_append(p, base, add);
-}
+#define MERGE_PTR(f) GK_MERGE_PTR(base, add, f)
+#define MERGE_INT(f) GK_MERGE_INT(base, add, f)
+#define MERGE_LIST(f) gk_strlist_merge(p, base->f, add->f)
 
 void *gk_auth_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
 {
@@ -85,11 +101,12 @@ void *gk_auth_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     c->user_claim = MERGE_PTR(user_claim);
     c->roles_claim = MERGE_PTR(roles_claim);
     c->perms_claim = MERGE_PTR(perms_claim);
-    c->role_perms = merge_list(p, base->role_perms, add->role_perms);
+    c->role_perms = MERGE_LIST(role_perms);
     c->role_perms_merged = (base->role_perms && add->role_perms)
                            || (add->role_perms ? add->role_perms_merged
                                                : base->role_perms_merged);
-    c->claim_headers = merge_list(p, base->claim_headers, add->claim_headers);
+    c->claim_headers = MERGE_LIST(claim_headers);
+    c->claim_header_names = MERGE_LIST(claim_header_names);
     c->allow_preflight = MERGE_INT(allow_preflight);
     c->terse = MERGE_INT(terse);
     return c;
@@ -116,59 +133,12 @@ void *gk_auth_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
 
 /* ---- helpers ------------------------------------------------------------ */
 
-/* A configuration error, prefixed with the directive's name. */
-static const char *err(cmd_parms *cmd, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static const char *err(cmd_parms *cmd, const char *fmt, ...)
-{
-    va_list ap;
-    const char *msg;
-
-    va_start(ap, fmt);
-    msg = apr_pvsprintf(cmd->temp_pool, fmt, ap);
-    va_end(ap);
-    return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", msg, NULL);
-}
-
-/* A whole number within [min, max]. */
-static const char *parse_int(cmd_parms *cmd, const char *arg, int min, int max,
-                             int *out)
-{
-    char *end;
-    apr_int64_t v;
-
-    errno = 0;
-    v = apr_strtoi64(arg, &end, 10);
-    if (!*arg || *end || errno || v < min || v > max) {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not a whole number from "
-                            "%d to %d", cmd->cmd->name, arg, min, max);
-    }
-    *out = (int)v;
-    return NULL;
-}
-
-static int is_token(const char *s)
-{
-    /* RFC 9110 token characters */
-    if (!*s) {
-        return 0;
-    }
-    for (; *s; s++) {
-        if (!apr_isalnum(*s) && !strchr("!#$%&'*+-.^_`|~", *s)) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 static const char *claim_path(cmd_parms *cmd, const char *arg,
                               gk_claim_path_t **out)
 {
-    apr_size_t n = strlen(arg);
-
-    if (!n || arg[0] == '.' || arg[n - 1] == '.' || strstr(arg, "..")) {
-        return err(cmd, "'%s' is not a claim name or dotted path", arg);
+    if (!gk_claim_path_is_valid(arg)) {
+        return gk_ap_cmd_error(cmd, "'%s' is not a claim name or dotted "
+                               "path", arg);
     }
     *out = gk_claim_path_make(cmd->pool, arg);
     return NULL;
@@ -188,11 +158,12 @@ static const char *parse_alg(cmd_parms *cmd, const char *arg, gk_alg_e *alg)
     *alg = gk_alg_from_name(arg, strlen(arg));
     if (*alg == GK_ALG_UNKNOWN) {
         if (!strcasecmp(arg, "none")) {
-            return err(cmd, "algorithm '%s' is never accepted", arg);
+            return gk_ap_cmd_error(cmd, "algorithm '%s' is never accepted",
+                                   arg);
         }
-        return err(cmd, "unknown algorithm '%s' (HS256, HS384, HS512, "
-                   "RS256, RS384, RS512, PS256, PS384, PS512, ES256, "
-                   "ES384, ES512 or EdDSA)", arg);
+        return gk_ap_cmd_error(cmd, "unknown algorithm '%s' (HS256, HS384, "
+                               "HS512, RS256, RS384, RS512, PS256, PS384, "
+                               "PS512, ES256, ES384, ES512 or EdDSA)", arg);
     }
     return NULL;
 }
@@ -212,21 +183,22 @@ static const char *set_key(cmd_parms *cmd, void *dc, const char *alg_s,
     }
     if (opt) {
         if (strncmp(opt, "kid=", 4) || !opt[4]) {
-            return err(cmd, "'%s': the third argument is kid=ID", opt);
+            return gk_ap_cmd_error(cmd, "'%s': the third argument is kid=ID",
+                                   opt);
         }
         kid = opt + 4;
     }
     if (!strncmp(source, "file:", 5)) {
         const char *path = ap_server_root_relative(cmd->temp_pool, source + 5);
         if (!source[5] || !path) {
-            return err(cmd, "'%s' is not a valid path", source);
+            return gk_ap_cmd_error(cmd, "'%s' is not a valid path", source);
         }
         source = apr_pstrcat(cmd->temp_pool, "file:", path, NULL);
     }
     else if (strncmp(source, "env:", 4)) {
         const char *path = ap_server_root_relative(cmd->temp_pool, source);
         if (!path) {
-            return err(cmd, "'%s' is not a valid path", source);
+            return gk_ap_cmd_error(cmd, "'%s' is not a valid path", source);
         }
         source = path;
     }
@@ -247,7 +219,8 @@ static const char *set_keyset(cmd_parms *cmd, void *dc, const char *path,
 
     if (opt) {
         if (strncmp(opt, "alg=", 4)) {
-            return err(cmd, "'%s': the second argument is alg=ALG", opt);
+            return gk_ap_cmd_error(cmd, "'%s': the second argument is "
+                                   "alg=ALG", opt);
         }
         if ((e = parse_alg(cmd, opt + 4, &alg))) {
             return e;
@@ -255,11 +228,11 @@ static const char *set_keyset(cmd_parms *cmd, void *dc, const char *path,
     }
     ring = scope_ring(cmd, c);
     if (ring->jwks) {
-        return err(cmd, "%s", "one key set per scope");
+        return gk_ap_cmd_error(cmd, "%s", "one key set per scope");
     }
     path = ap_server_root_relative(cmd->temp_pool, path);
     if (!path) {
-        return err(cmd, "%s", "not a valid path");
+        return gk_ap_cmd_error(cmd, "%s", "not a valid path");
     }
     if ((e = gk_jwks_open(cmd->pool, path, alg, &ring->jwks))) {
         return apr_psprintf(cmd->pool, "%s %s: %s", cmd->cmd->name, path, e);
@@ -267,15 +240,10 @@ static const char *set_keyset(cmd_parms *cmd, void *dc, const char *path,
     return NULL;
 }
 
-static const char *set_leeway(cmd_parms *cmd, void *dc, const char *arg)
-{
-    return parse_int(cmd, arg, 0, 86400, &((gk_auth_dir_conf_t *)dc)->leeway);
-}
-
 static const char *set_issuer(cmd_parms *cmd, void *dc, const char *arg)
 {
     if (!*arg) {
-        return err(cmd, "%s", "the issuer cannot be empty");
+        return gk_ap_cmd_error(cmd, "%s", "the issuer cannot be empty");
     }
     ((gk_auth_dir_conf_t *)dc)->issuer = arg;
     return NULL;
@@ -286,7 +254,7 @@ static const char *add_audience(cmd_parms *cmd, void *dc, const char *arg)
     gk_auth_dir_conf_t *c = dc;
 
     if (!*arg) {
-        return err(cmd, "%s", "an audience cannot be empty");
+        return gk_ap_cmd_error(cmd, "%s", "an audience cannot be empty");
     }
     if (!c->audiences) {
         c->audiences = apr_array_make(cmd->pool, 2, sizeof(const char *));
@@ -306,34 +274,25 @@ static const char *set_token_type(cmd_parms *cmd, void *dc, const char *arg)
         c->require_at_jwt = 1;
     }
     else {
-        return err(cmd, "'%s': use 'any' or 'at+jwt'", arg);
+        return gk_ap_cmd_error(cmd, "'%s': use 'any' or 'at+jwt'", arg);
     }
-    return NULL;
-}
-
-static const char *set_require_exp(cmd_parms *cmd, void *dc, int on)
-{
-    ((gk_auth_dir_conf_t *)dc)->require_exp = on;
     return NULL;
 }
 
 static const char *set_cookie(cmd_parms *cmd, void *dc, const char *arg)
 {
-    if (!is_token(arg)) {
-        return err(cmd, "'%s' is not a valid cookie name", arg);
+    if (!gk_http_is_token(arg)) {
+        return gk_ap_cmd_error(cmd, "'%s' is not a valid cookie name", arg);
     }
     ((gk_auth_dir_conf_t *)dc)->cookie = arg;
     return NULL;
 }
 
+/* GKAuth*Claim: the field at the offset cmd->info. */
 static const char *set_claim(cmd_parms *cmd, void *dc, const char *arg)
 {
-    gk_auth_dir_conf_t *c = dc;
-    gk_claim_path_t **slot = cmd->info == (void *)1   ? &c->user_claim
-                             : cmd->info == (void *)2 ? &c->roles_claim
-                                                      : &c->perms_claim;
-
-    return claim_path(cmd, arg, slot);
+    return claim_path(
+        cmd, arg, (gk_claim_path_t **)((char *)dc + (apr_size_t)cmd->info));
 }
 
 static const char *add_role_perms(cmd_parms *cmd, void *dc, int argc,
@@ -345,20 +304,22 @@ static const char *add_role_perms(cmd_parms *cmd, void *dc, int argc,
     int i;
 
     if (argc < 2) {
-        return err(cmd, "%s", "needs a role and at least one permission");
+        return gk_ap_cmd_error(cmd, "%s", "needs a role and at least one "
+                               "permission");
     }
     rp = apr_array_push(c->role_perms ? c->role_perms
                                       : (c->role_perms = apr_array_make(
                                              cmd->pool, 4, sizeof(*rp))));
     if (!gk_text_is_atom(argv[0])) {
-        return err(cmd, "role '%s' may hold only visible ASCII characters: "
-                   "no white space, control or non-ASCII byte", argv[0]);
+        return gk_ap_cmd_error(cmd, "role '%s' may hold only visible ASCII "
+                               "characters: no white space, control or "
+                               "non-ASCII byte", argv[0]);
     }
     rp->role = argv[0];
     rp->perms = apr_array_make(cmd->pool, argc - 1, sizeof(const char *));
     for (i = 1; i < argc; i++) {
         if ((e = gk_perm_check(cmd->temp_pool, argv[i], 1))) {
-            return err(cmd, "%s", e);
+            return gk_ap_cmd_error(cmd, "%s", e);
         }
         APR_ARRAY_PUSH(rp->perms, const char *) = argv[i];
     }
@@ -368,29 +329,25 @@ static const char *add_role_perms(cmd_parms *cmd, void *dc, int argc,
 static const char *add_claim_header(cmd_parms *cmd, void *dc,
                                     const char *claim, const char *header)
 {
-    static const char *const reserved[] = {
-        "Authorization", "Cookie", "Host", "Content-Length",
-        "Transfer-Encoding", "Connection", "Upgrade", "TE", "Trailer",
-        "Proxy-Authorization", "Expect", NULL
-    };
     gk_auth_dir_conf_t *c = dc;
     gk_claim_header_t *ch;
     const char *e;
-    int i;
 
-    if (!is_token(header)) {
-        return err(cmd, "'%s' is not a valid header name", header);
+    if (!gk_http_is_token(header)) {
+        return gk_ap_cmd_error(cmd, "'%s' is not a valid header name", header);
     }
-    for (i = 0; reserved[i]; i++) {
-        if (!strcasecmp(header, reserved[i])) {
-            return err(cmd, "header '%s' cannot carry a claim", header);
-        }
+    if (gk_http_header_is_reserved(header)) {
+        return gk_ap_cmd_error(cmd, "header '%s' cannot carry a claim",
+                               header);
     }
     if (!c->claim_headers) {
         c->claim_headers = apr_array_make(cmd->pool, 2, sizeof(*ch));
+        c->claim_header_names = apr_array_make(cmd->pool, 2,
+                                               sizeof(const char *));
     }
     ch = apr_array_push(c->claim_headers);
     ch->header = header;
+    APR_ARRAY_PUSH(c->claim_header_names, const char *) = header;
     if (*claim == '@') {
         /* pseudo-claims: what the module derived, not a claim's value */
         ch->kind = !strcmp(claim, "@user")          ? GK_CH_USER
@@ -398,8 +355,8 @@ static const char *add_claim_header(cmd_parms *cmd, void *dc,
                    : !strcmp(claim, "@permissions") ? GK_CH_PERMISSIONS
                                                     : GK_CH_CLAIM;
         if (ch->kind == GK_CH_CLAIM) {
-            return err(cmd, "unknown pseudo-claim '%s' (@user, @roles or "
-                       "@permissions)", claim);
+            return gk_ap_cmd_error(cmd, "unknown pseudo-claim '%s' (@user, "
+                                   "@roles or @permissions)", claim);
         }
         return NULL;
     }
@@ -407,12 +364,6 @@ static const char *add_claim_header(cmd_parms *cmd, void *dc,
     if ((e = claim_path(cmd, claim, &ch->claim))) {
         return e;
     }
-    return NULL;
-}
-
-static const char *set_preflight(cmd_parms *cmd, void *dc, int on)
-{
-    ((gk_auth_dir_conf_t *)dc)->allow_preflight = on;
     return NULL;
 }
 
@@ -427,25 +378,34 @@ static const char *set_error_detail(cmd_parms *cmd, void *dc, const char *arg)
         c->terse = 1;
     }
     else {
-        return err(cmd, "'%s': use 'full' or 'terse'", arg);
+        return gk_ap_cmd_error(cmd, "'%s': use 'full' or 'terse'", arg);
     }
     return NULL;
 }
 
+/* GKAuthCache*: a bounded number of the server configuration. */
 static const char *set_cache(cmd_parms *cmd, void *dc, const char *arg)
 {
-    gk_auth_srv_conf_t *c =
-        ap_get_module_config(cmd->server->module_config, &gk_auth_module);
     const char *e = ap_check_cmd_context(cmd, GLOBAL_ONLY);
 
     if (e) {
         return e;
     }
-    if (cmd->info) {
-        return parse_int(cmd, arg, 1, 86400, &c->cache_lifetime);
-    }
-    return parse_int(cmd, arg, 0, 1 << 20, &c->cache_size);
+    return gk_ap_set_int_slot(
+        cmd, ap_get_module_config(cmd->server->module_config, &gk_auth_module),
+        arg);
 }
+
+/* The bounds of the numbers, with their fields. */
+static const gk_ap_int_slot_t leeway_slot =
+    GK_AP_INT_SLOT(gk_auth_dir_conf_t, leeway, 0, 86400);
+static const gk_ap_int_slot_t cache_size_slot =
+    GK_AP_INT_SLOT(gk_auth_srv_conf_t, cache_size, 0, 1 << 20);
+static const gk_ap_int_slot_t cache_lifetime_slot =
+    GK_AP_INT_SLOT(gk_auth_srv_conf_t, cache_lifetime, 1, 86400);
+
+/* cmd->info of a handler that sets the field f of the directory config */
+#define DIR_FIELD(f) ((void *)APR_OFFSETOF(gk_auth_dir_conf_t, f))
 
 /* Key material and token policy belong to the administrator: server config,
  * virtual host and directory sections, never .htaccess. */
@@ -457,7 +417,8 @@ const command_rec gk_auth_cmds[] = {
     AP_INIT_TAKE12("GKAuthKeySet", set_keyset, NULL, ADMIN,
                    "A JWKS file of verification keys, re-read when it "
                    "changes"),
-    AP_INIT_TAKE1("GKAuthLeeway", set_leeway, NULL, ADMIN,
+    AP_INIT_TAKE1("GKAuthLeeway", gk_ap_set_int_slot, (void *)&leeway_slot,
+                  ADMIN,
                   "Clock skew allowed for exp, nbf and iat, in seconds"),
     AP_INIT_TAKE1("GKAuthIssuer", set_issuer, NULL, ADMIN,
                   "The issuer (iss) tokens must name exactly"),
@@ -465,31 +426,33 @@ const command_rec gk_auth_cmds[] = {
                     "Audiences (aud) of which tokens must name one"),
     AP_INIT_TAKE1("GKAuthTokenType", set_token_type, NULL, ADMIN,
                   "Which token types (typ) are accepted: any or at+jwt"),
-    AP_INIT_FLAG("GKAuthRequireExp", set_require_exp, NULL, ADMIN,
-                 "Whether tokens must carry an expiry (exp)"),
+    AP_INIT_FLAG("GKAuthRequireExp", ap_set_flag_slot, DIR_FIELD(require_exp),
+                 ADMIN, "Whether tokens must carry an expiry (exp)"),
     AP_INIT_TAKE1("GKAuthTokenCookie", set_cookie, NULL, ADMIN,
                   "A cookie that may carry the token instead of the "
                   "Authorization header"),
-    AP_INIT_TAKE1("GKAuthUserClaim", set_claim, (void *)1, ADMIN,
+    AP_INIT_TAKE1("GKAuthUserClaim", set_claim, DIR_FIELD(user_claim), ADMIN,
                   "The claim that names the user"),
-    AP_INIT_TAKE1("GKAuthRolesClaim", set_claim, (void *)2, ADMIN,
+    AP_INIT_TAKE1("GKAuthRolesClaim", set_claim, DIR_FIELD(roles_claim), ADMIN,
                   "The claim that lists the user's roles"),
-    AP_INIT_TAKE1("GKAuthPermissionsClaim", set_claim, (void *)3, ADMIN,
-                  "The claim that lists the user's permissions"),
+    AP_INIT_TAKE1("GKAuthPermissionsClaim", set_claim, DIR_FIELD(perms_claim),
+                  ADMIN, "The claim that lists the user's permissions"),
     AP_INIT_TAKE_ARGV("GKAuthRolePermissions", add_role_perms, NULL, ADMIN,
                       "Permissions granted to everyone holding a role"),
     AP_INIT_TAKE2("GKAuthClaimHeader", add_claim_header, NULL, ADMIN,
                   "A request header that passes a claim to the backend"),
-    AP_INIT_FLAG("GKAuthAllowPreflight", set_preflight, NULL,
-                 RSRC_CONF | OR_AUTHCFG,
+    AP_INIT_FLAG("GKAuthAllowPreflight", ap_set_flag_slot,
+                 DIR_FIELD(allow_preflight), RSRC_CONF | OR_AUTHCFG,
                  "Whether CORS preflight requests pass gk-* Require lines "
                  "without a token"),
     AP_INIT_TAKE1("GKAuthErrorDetail", set_error_detail, NULL, ADMIN,
                   "Whether error responses name the roles or permissions "
                   "required: full or terse"),
-    AP_INIT_TAKE1("GKAuthCacheSize", set_cache, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("GKAuthCacheSize", set_cache, (void *)&cache_size_slot,
+                  RSRC_CONF,
                   "Verified tokens each server process keeps, 0 for none"),
-    AP_INIT_TAKE1("GKAuthCacheLifetime", set_cache, (void *)1, RSRC_CONF,
+    AP_INIT_TAKE1("GKAuthCacheLifetime", set_cache,
+                  (void *)&cache_lifetime_slot, RSRC_CONF,
                   "The longest a verified token stays cached, in seconds"),
     {NULL}
 };

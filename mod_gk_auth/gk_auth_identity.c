@@ -264,57 +264,57 @@ const char *gk_auth_claim(request_rec *r, const char *name)
 
 /* Every request: remove client-sent copies of the headers this module
  * sets for backends, in every spelling a backend may fold into the same
- * name (any case, '_' for '-': CGI and WSGI's HTTP_X_USER), so a backend
- * can trust them whether or not the request was authenticated and whether
- * or not the claim is present. */
+ * name, so a backend can trust them whether or not the request was
+ * authenticated and whether or not the claim is present. */
 int gk_auth_header_parser(request_rec *r)
 {
     const gk_auth_dir_conf_t *conf =
         ap_get_module_config(r->per_dir_config, &gk_auth_module);
-    const apr_array_header_t *ch = conf->claim_headers;
-    const apr_array_header_t *in;
-    const apr_table_entry_t *e;
-    const char **drop = NULL;
-    int i, j, n = 0;
 
-    if (!ch) {
-        return DECLINED;
+    gk_ap_scrub_headers(r, conf->claim_header_names);
+    return DECLINED;
+}
+
+/* The value of a GKAuthClaimHeader header, or NULL for none. */
+static const char *claim_header_value(request_rec *r, const gk_auth_req_t *req,
+                                      const gk_claim_header_t *h)
+{
+    switch (h->kind) {
+    case GK_CH_USER:
+        return req->user;
+    case GK_CH_ROLES: /* none: no header, as for an absent claim */
+        return *req->roles_env ? req->roles_env : NULL;
+    case GK_CH_PERMISSIONS:
+        return *req->perms_env ? req->perms_env : NULL;
+    default:
+        return claim_out(r, req, h->claim, h->header);
     }
-    in = apr_table_elts(r->headers_in);
-    e = (const apr_table_entry_t *)in->elts;
-    for (i = 0; i < in->nelts; i++) {
-        for (j = 0; j < ch->nelts; j++) {
-            if (gk_text_header_same(
-                    e[i].key, APR_ARRAY_IDX(ch, j, gk_claim_header_t).header)) {
-                if (!drop) {
-                    drop = apr_palloc(r->pool, sizeof(*drop)
-                                                   * (apr_size_t)in->nelts);
-                }
-                drop[n++] = e[i].key;
-                break;
-            }
+}
+
+static void set_claim_headers(request_rec *r, const gk_auth_req_t *req)
+{
+    const gk_auth_dir_conf_t *conf =
+        ap_get_module_config(r->per_dir_config, &gk_auth_module);
+    const apr_array_header_t *ch = conf->claim_headers;
+    int i;
+
+    for (i = 0; ch && i < ch->nelts; i++) {
+        const gk_claim_header_t *h = &APR_ARRAY_IDX(ch, i, gk_claim_header_t);
+        const char *val = claim_header_value(r, req, h);
+
+        if (val) {
+            apr_table_setn(r->headers_in, h->header, val);
         }
     }
-    for (i = 0; i < n; i++) {
-        apr_table_unset(r->headers_in, drop[i]);
-    }
-    return DECLINED;
 }
 
 int gk_auth_fixups(request_rec *r)
 {
-    const gk_auth_dir_conf_t *conf;
-    const apr_array_header_t *ch;
-    gk_auth_req_t *req = gk_auth_req(r, 0);
-    int i;
+    gk_auth_req_t *req;
 
-    if (req && req->insufficient) {
-        /* A gk-* line denied, yet the request was granted (RequireAny):
-         * no insufficient_scope challenge. */
-        apr_table_unset(r->err_headers_out, "WWW-Authenticate");
-        req->insufficient = NULL;
-        req->problem_status = 0;
-    }
+    /* a gk-* line may have denied, yet the request was granted
+     * (RequireAny) */
+    gk_auth_forget_denial(r);
     if (!(req = gk_auth_req_find(r))) {
         return DECLINED;
     }
@@ -327,28 +327,6 @@ int gk_auth_fixups(request_rec *r)
         apr_table_setn(r->subprocess_env, GK_AUTH_ENV_CLAIMS,
                        req->claims_env);
     }
-    conf = ap_get_module_config(r->per_dir_config, &gk_auth_module);
-    ch = conf->claim_headers;
-    for (i = 0; ch && i < ch->nelts; i++) {
-        const gk_claim_header_t *h = &APR_ARRAY_IDX(ch, i, gk_claim_header_t);
-        const char *val;
-
-        switch (h->kind) {
-        case GK_CH_USER:
-            val = req->user;
-            break;
-        case GK_CH_ROLES: /* none: no header, as for an absent claim */
-            val = *req->roles_env ? req->roles_env : NULL;
-            break;
-        case GK_CH_PERMISSIONS:
-            val = *req->perms_env ? req->perms_env : NULL;
-            break;
-        default:
-            val = claim_out(r, req, h->claim, h->header);
-        }
-        if (val) {
-            apr_table_setn(r->headers_in, h->header, val);
-        }
-    }
+    set_claim_headers(r, req);
     return DECLINED;
 }

@@ -11,10 +11,12 @@
 
 #include "gk.h"
 #include "gk_ap.h"
+#include "gk_ap_problem.h"
 #include "gk_claims.h"
 #include "gk_jwt.h"
 #include "gk_keys.h"
 #include "gk_reason.h"
+#include "gk_strlist.h"
 #include "gk_tokcache.h"
 
 extern module AP_MODULE_DECLARE_DATA gk_auth_module;
@@ -58,6 +60,8 @@ typedef struct {
     apr_array_header_t *role_perms; /* GKAuthRolePermissions, additive */
     int role_perms_merged;          /* role_perms was built per request */
     apr_array_header_t *claim_headers; /* GKAuthClaimHeader, additive */
+    apr_array_header_t *claim_header_names; /* const char *: the same
+                                             * headers' names, to scrub */
     int allow_preflight;            /* GKAuthAllowPreflight */
     int terse;                      /* GKAuthErrorDetail */
 } gk_auth_dir_conf_t;
@@ -69,6 +73,10 @@ typedef struct {
 
 /* Defaults, applied when a value is read (never at merge). */
 #define GK_AUTH_DEFAULT_LEEWAY 60
+#define GK_AUTH_DEFAULT_REQUIRE_EXP 1
+#define GK_AUTH_DEFAULT_REQUIRE_AT_JWT 0
+#define GK_AUTH_DEFAULT_ALLOW_PREFLIGHT 0
+#define GK_AUTH_DEFAULT_TERSE 0
 #define GK_AUTH_DEFAULT_CACHE_SIZE 1024
 #define GK_AUTH_DEFAULT_CACHE_LIFETIME 300
 
@@ -85,9 +93,7 @@ typedef struct {
     const char *perms_env;
     const char *claims_env;         /* GK_CLAIMS */
     const gk_auth_dir_conf_t *conf; /* of the authenticating scope */
-    /* the error answer in preparation */
-    int problem_status;
-    const char *problem_detail;
+    gk_ap_problem_t problem;        /* the error answer in preparation */
     const char *insufficient;       /* a gk-* Require line denied */
 } gk_auth_req_t;
 
@@ -99,23 +105,43 @@ void *gk_auth_merge_srv_conf(apr_pool_t *p, void *basev, void *addv);
 
 /* gk_auth_config.c: getters that apply defaults */
 int gk_auth_conf_leeway(const gk_auth_dir_conf_t *c);
+int gk_auth_conf_require_exp(const gk_auth_dir_conf_t *c);
+int gk_auth_conf_require_at_jwt(const gk_auth_dir_conf_t *c);
+int gk_auth_conf_allow_preflight(const gk_auth_dir_conf_t *c);
+int gk_auth_conf_terse(const gk_auth_dir_conf_t *c);
 gk_claim_path_t *gk_auth_conf_user_claim(const gk_auth_dir_conf_t *c);
 gk_claim_path_t *gk_auth_conf_roles_claim(const gk_auth_dir_conf_t *c);
 gk_claim_path_t *gk_auth_conf_perms_claim(const gk_auth_dir_conf_t *c);
+int gk_auth_conf_cache_size(const gk_auth_srv_conf_t *c);
+int gk_auth_conf_cache_lifetime(const gk_auth_srv_conf_t *c);
 void gk_auth_conf_init_defaults(apr_pool_t *p);
 
 /* gk_auth_startup.c: AuthType gk-bearer where no key can reach, refused */
 int gk_auth_check_config(apr_pool_t *pconf, apr_pool_t *plog,
                          apr_pool_t *ptemp, server_rec *s);
 
-/* gk_auth_authn.c */
+/* gk_auth_authn.c: the check_authn hook and the token cache */
 int gk_auth_check_authn(request_rec *r);
-int gk_auth_note_auth_failure(request_rec *r, const char *auth_type);
 void gk_auth_child_init(apr_pool_t *p, server_rec *s);
+
+/* gk_auth_request.c: what one request learnt, and how it is answered */
 gk_auth_req_t *gk_auth_req(request_rec *r, int create);
 gk_auth_req_t *gk_auth_req_find(request_rec *r);
+/* The slot of the problem+json record (gk_ap_problem_slot_fn). */
+gk_ap_problem_t *gk_auth_problem_slot(request_rec *r, int create);
 void gk_auth_set_challenge(request_rec *r, const char *error,
                            const char *description);
+/* Answer status for reason: the challenge (with error, and the reason's
+ * text unless there was no token at all), the error body, the notes. */
+int gk_auth_deny(request_rec *r, int status, const char *error,
+                 gk_reason_e reason);
+/* A gk-* Require line denied: the insufficient_scope answer, 403 unless
+ * httpd asks for a challenge (gk_auth_note_auth_failure). */
+void gk_auth_deny_scope(request_rec *r, const char *detail);
+/* The request was granted after a gk-* line denied (RequireAny): no
+ * insufficient_scope answer after all. */
+void gk_auth_forget_denial(request_rec *r);
+int gk_auth_note_auth_failure(request_rec *r, const char *auth_type);
 int gk_auth_is_preflight(request_rec *r);
 /* Record the outcome for other modules (the gk-auth-* notes). */
 void gk_auth_note_outcome(request_rec *r, gk_reason_e reason);
@@ -130,9 +156,5 @@ const char *gk_auth_claim_string(apr_pool_t *p, json_t *v);
 
 /* gk_auth_authz.c */
 void gk_auth_register_providers(apr_pool_t *p);
-
-/* gk_auth_problem.c: error bodies */
-void gk_auth_insert_error_filter(request_rec *r);
-void gk_auth_register_filters(void);
 
 #endif

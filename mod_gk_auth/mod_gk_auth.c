@@ -12,6 +12,7 @@
 
 #include "gk_auth_private.h"
 #include "gk_ap.h"
+#include "gk_ap_problem.h"
 #include "mod_gk_auth.h"
 
 static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
@@ -31,7 +32,10 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
 static void register_hooks(apr_pool_t *p)
 {
     gk_auth_register_providers(p);
-    gk_auth_register_filters();
+    /* problem+json bodies for the 400, 401 and 403 answers this module
+     * decides (common/ap/gk_ap_problem.c), with mod_gk_log's correlation
+     * ID when it is loaded */
+    gk_ap_problem_register("GK_AUTH_PROBLEM", gk_auth_problem_slot);
     ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(gk_auth_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
@@ -42,8 +46,10 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_note_auth_failure(gk_auth_note_auth_failure, NULL, NULL,
                               APR_HOOK_MIDDLE);
     ap_hook_fixups(gk_auth_fixups, NULL, NULL, APR_HOOK_REALLY_FIRST);
-    ap_hook_insert_error_filter(gk_auth_insert_error_filter, NULL, NULL,
-                                APR_HOOK_MIDDLE);
+    ap_hook_insert_error_filter(gk_ap_problem_insert_error_filter, NULL,
+                                NULL, APR_HOOK_MIDDLE);
+    ap_hook_optional_fn_retrieve(gk_ap_problem_retrieve_fns, NULL, NULL,
+                                 APR_HOOK_MIDDLE);
     APR_REGISTER_OPTIONAL_FN(gk_auth_claim);
 }
 

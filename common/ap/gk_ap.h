@@ -5,10 +5,15 @@
  * copy of any state here, so nothing in it is shared between modules, and
  * every name it registers with httpd carries the module's name.
  *
- *   gk_ap_log.c     common/'s log callback wired to ap_log_error
- *   gk_ap_config.c  UNSET values, merging, directive errors and numbers,
- *                   where a directive was read
- *   gk_ap_trust.c   the CIDR lists of the suite's one trust rule
+ *   gk_ap_log.c      common/'s log callback wired to ap_log_error
+ *   gk_ap_config.c   UNSET values, merging, directive errors and numbers,
+ *                    bounded number slots, where a directive was read
+ *   gk_ap_headers.c  client-sent copies of the headers a module sets,
+ *                    removed
+ *   gk_ap_trust.c    the CIDR lists of the suite's one trust rule
+ *   gk_ap_problem.c  problem+json error bodies (gk_ap_problem.h)
+ *
+ * Log tags of this layer are GK05xxx (common/gk.h).
  */
 #ifndef GK_AP_H
 #define GK_AP_H
@@ -18,6 +23,7 @@
 #include "http_log.h"
 
 #include "gk.h"
+#include "gk_strlist.h"
 
 /* ---- logging ------------------------------------------------------------- */
 
@@ -33,14 +39,18 @@ void gk_ap_log_init(int module_index);
  * scope never masks its parent's value with a default. */
 #define GK_UNSET (-1)
 
+/* The value of an int field, or dflt when no scope set it: the body of a
+ * getter. */
+#define GK_GET_INT(c, f, dflt) ((c)->f != GK_UNSET ? (c)->f : (dflt))
+
 /* Merge one field: the nested scope's value when it has one. */
 #define GK_MERGE_PTR(base, add, f) ((add)->f ? (add)->f : (base)->f)
 #define GK_MERGE_INT(base, add, f)                                        \
     ((add)->f != GK_UNSET ? (add)->f : (base)->f)
 
-/* A list that adds to the parent's: a new array only when both have one. */
-apr_array_header_t *gk_ap_merge_list(apr_pool_t *p, apr_array_header_t *base,
-                                     apr_array_header_t *add);
+/* A list that adds to the parent's: common/gk_strlist.h's merge, under the
+ * name this layer first gave it. */
+#define gk_ap_merge_list(p, base, add) gk_strlist_merge((p), (base), (add))
 
 /* A configuration error, prefixed with the directive's name. */
 const char *gk_ap_cmd_error(cmd_parms *cmd, const char *fmt, ...)
@@ -50,9 +60,38 @@ const char *gk_ap_cmd_error(cmd_parms *cmd, const char *fmt, ...)
 const char *gk_ap_parse_int(cmd_parms *cmd, const char *arg, int min,
                             int max, int *out);
 
+/* A bounded int field of a configuration struct, as cmd->info of a TAKE1
+ * directive handled by gk_ap_set_int_slot:
+ *     static const gk_ap_int_slot_t leeway_slot =
+ *         GK_AP_INT_SLOT(my_dir_conf_t, leeway, 0, 86400);
+ *     AP_INIT_TAKE1("GKMyLeeway", gk_ap_set_int_slot, (void *)&leeway_slot,
+ *                   ...) */
+typedef struct {
+    apr_size_t offset;
+    int min, max;
+} gk_ap_int_slot_t;
+
+#define GK_AP_INT_SLOT(type, field, min, max)                               \
+    {APR_OFFSETOF(type, field), (min), (max)}
+
+/* httpd's ap_set_int_slot with bounds and gk_ap_parse_int's message: the
+ * field at the slot's offset in conf (the directive's per-directory
+ * configuration; a server-wide directive's handler passes its server
+ * configuration instead). */
+const char *gk_ap_set_int_slot(cmd_parms *cmd, void *conf, const char *arg);
+
 /* "FILE:LINE" of the directive being read (for refusals made later, in
  * check_config or post_config, which must still say where). */
 const char *gk_ap_where(cmd_parms *cmd);
+
+/* ---- request headers --------------------------------------------------- */
+
+/* Remove from r->headers_in every header a backend could take for one of
+ * names (const char *): any case, and '_' for '-' (CGI and WSGI read both
+ * X-User and X_User as HTTP_X_USER; common/gk_text.h). A module calls it in
+ * an early hook (header_parser) for the headers it sets for backends, so
+ * that a client can never supply them. NULL or empty names: nothing. */
+void gk_ap_scrub_headers(request_rec *r, const apr_array_header_t *names);
 
 /* ---- trust lists ------------------------------------------------------------ */
 

@@ -5,18 +5,6 @@
 
 #include "gk_ap.h"
 
-apr_array_header_t *gk_ap_merge_list(apr_pool_t *p, apr_array_header_t *base,
-                                     apr_array_header_t *add)
-{
-    if (!base) {
-        return add;
-    }
-    if (!add) {
-        return base;
-    }
-    return apr_array_append(p, base, add);
-}
-
 const char *gk_ap_cmd_error(cmd_parms *cmd, const char *fmt, ...)
 {
     va_list ap;
@@ -42,6 +30,14 @@ const char *gk_ap_parse_int(cmd_parms *cmd, const char *arg, int min,
     }
     *out = (int)v;
     return NULL;
+}
+
+const char *gk_ap_set_int_slot(cmd_parms *cmd, void *conf, const char *arg)
+{
+    const gk_ap_int_slot_t *slot = cmd->info;
+
+    return gk_ap_parse_int(cmd, arg, slot->min, slot->max,
+                           (int *)((char *)conf + slot->offset));
 }
 
 const char *gk_ap_where(cmd_parms *cmd)

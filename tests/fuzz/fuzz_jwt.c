@@ -15,7 +15,8 @@
  * through gk_jwt_check_claims with several policies and clocks, the claim
  * helpers (paths, strings, permissions), a token cache (one per input, so
  * that cached records are released before LeakSanitizer looks), and the
- * problem body / HTTP quoting of its subject.
+ * problem body (with the subject as a correlation ID too) / HTTP quoting
+ * of its subject.
  * See replay.c for how to build it with libFuzzer.
  */
 #include <stdint.h>
@@ -31,9 +32,11 @@
 
 #include "gk_b64url.h"
 #include "gk_claims.h"
+#include "gk_http.h"
 #include "gk_jwt.h"
 #include "gk_keys.h"
 #include "gk_problem.h"
+#include "gk_strlist.h"
 #include "gk_tokcache.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -209,9 +212,11 @@ static void use_claims(apr_pool_t *p, gk_verified_t *v)
     sub = json_object_get(v->payload, "sub");
     if (json_is_string(sub)) {
         apr_size_t len;
+        gk_problem_t pb = {403, "Forbidden", NULL, json_string_value(sub)};
         (void)gk_http_quote(p, json_string_value(sub));
         (void)gk_problem_json(p, 403, "Forbidden", json_string_value(sub),
                               &len);
+        (void)gk_problem_render(p, &pb, &len);
     }
 }
 
@@ -226,6 +231,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     gk_verified_t *v = NULL, *h;
     gk_tokcache_t *cache;
     gk_status_e st;
+    int b64token;
 
     if (!root) {
         setup();
@@ -246,6 +252,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     st = gk_jwt_verify(copy, len, sets, 2, &v);
     if ((st == GK_OK) != (v != NULL) || st < 0 || st >= GK_ERR_COUNT
         || !gk_status_text(st)) {
+        abort();
+    }
+    /* mod_gk_auth checks the b64token syntax only of tokens that fail:
+     * one that verifies must be one (the check runs on every input) */
+    b64token = gk_http_is_b64token(copy, len);
+    if (st == GK_OK && !b64token) {
         abort();
     }
     if (v) {

@@ -9,7 +9,9 @@ written by apache2 since the previous check fails it too, showing the
 report; the report is then moved to <gen>/sanitizer/reported/.
 
 Options: --mpm=event|worker|prefork (default $GK_TEST_MPM or event).
-Tests of mod_gk_auth are skipped when build/mod_gk_auth.so is missing.
+The tests of a module, test_<name>_*.py, are skipped when
+build/mod_gk_<name>.so is missing; by default GkConf loads that module
+alone in them, and every module built in the other tests.
 """
 
 import os
@@ -29,9 +31,12 @@ def pytest_addoption(parser):
 
 def pytest_report_header(config):
     e = GkEnv(mpm=config.getoption("--mpm"))
-    lines = ["gatekeeper: apache2=%s mpm=%s build=%s mod_gk_auth=%s" % (
+    built = set(e.built_gk_modules())
+    mods = ["mod_gk_%s=%s" % (n, "yes" if n in built else "NOT BUILT")
+            for n in sorted(built | set(e.source_gk_modules()))]
+    lines = ["gatekeeper: apache2=%s mpm=%s build=%s %s" % (
         e.apache_bin, config.getoption("--mpm"), e.build_dir,
-        "yes" if e.has_gk_module("auth") else "NOT BUILT")]
+        " ".join(mods) or "(no module)")]
     if e.sanitize:
         lines.append("gatekeeper: sanitized: LD_PRELOAD=%s, reports in %s"
                      % (e.sanitizer_env()["LD_PRELOAD"], e.sanitizer_dir))
@@ -48,15 +53,25 @@ def _sanitizer_text(reports, limit=12000):
     return "\n".join(out)
 
 
+def module_of_test_file(path, names):
+    """The module whose tests a file holds: test_<name>_*.py for a module
+    <name> (the longest that fits), else None."""
+    base = os.path.basename(str(path))
+    fits = [n for n in names if base.startswith("test_%s_" % n)]
+    return max(fits, key=len) if fits else None
+
+
 def pytest_collection_modifyitems(config, items):
+    """Tests of a module (test_<name>_*.py) are skipped when its
+    mod_gk_<name>.so is not built."""
     e = GkEnv(mpm=config.getoption("--mpm"))
-    if e.has_gk_module("auth"):
-        return
-    skip = pytest.mark.skip(reason="build/mod_gk_auth.so not built (make)")
+    built = set(e.built_gk_modules())
+    names = built | set(e.source_gk_modules())
     for item in items:
-        if os.path.basename(str(item.fspath)).startswith(
-                ("test_auth_", "test_module_")):
-            item.add_marker(skip)
+        name = module_of_test_file(item.fspath, names)
+        if name and name not in built:
+            item.add_marker(pytest.mark.skip(
+                reason="%s not built (make)" % e.gk_module_path(name)))
 
 
 @pytest.fixture(scope="session")
@@ -69,6 +84,16 @@ def env(request):
     if reports:
         pytest.fail("sanitizer report(s) at the end of the session:\n"
                     + _sanitizer_text(reports), pytrace=False)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _module_under_test(request, env):
+    """The module a test file tests (test_<name>_*.py), for GkConf's
+    default; None for the other files."""
+    names = set(env.built_gk_modules()) | set(env.source_gk_modules())
+    env.module_under_test = module_of_test_file(request.node.fspath, names)
+    yield
+    env.module_under_test = None
 
 
 @pytest.fixture(scope="session")

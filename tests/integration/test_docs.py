@@ -6,8 +6,15 @@ For every module mod_gk_<name>/:
   - that section's Description is the directive's help string, word for
     word (mod_info shows the help string; the manual shows Description);
   - each `### GK...` section documents a directive that exists.
-And across mod_gk_*/*.c and common/*.c, every log tag GKnnnnn names one
-call site only.
+And the suite's conventions, as common/gk.h writes them down (its tables
+are read here):
+  - across mod_gk_*/*.c, common/*.c and common/ap/*.c, every log tag
+    GKnnnnn names one call site only, and lies in the range of the
+    directory that holds it (common 00xxx, common/ap 05xxx, mod_gk_auth
+    10xxx...);
+  - a module's directives begin with one of its prefixes (GKAuth...);
+  - a module's filters are GK_<MODULE>_*, its notes gk-*, its environment
+    variables GK_* (the *_NOTE_* and *_ENV_* names of its headers).
 
 Self-contained: reads the source tree only, starts no server.
 """
@@ -224,7 +231,8 @@ TAG = re.compile(r'\bGKLOGNO\(\s*(\d+)\s*\)|"[^"\n]*?\bGK(\d{5})\b')
 
 def log_sources():
     return sorted(list(ROOT.glob("mod_gk_*/*.c")) +
-                  list(ROOT.glob("common/*.c")))
+                  list(ROOT.glob("common/*.c")) +
+                  list(ROOT.glob("common/ap/*.c")))
 
 
 def log_tags():
@@ -256,3 +264,90 @@ def test_log_tags_have_five_digits():
     if bad:
         pytest.fail("log tags are GK + 5 digits:\n" + "\n".join(bad),
                     pytrace=False)
+
+
+# ---- the conventions of common/gk.h -------------------------------------------
+
+GK_H = ROOT / "common" / "gk.h"
+RANGE_ROW = re.compile(r"^\s*\*\s+(\d\d)xxx\s+(\S+?)/?\s*$")
+PREFIX_ROW = re.compile(r"^\s*\*\s+(mod_gk_\w+)\s+((?:GK[A-Za-z0-9]+\s*)+)$")
+
+
+def tag_ranges():
+    """{'common': '00', 'common/ap': '05', 'mod_gk_auth': '10', ...}"""
+    rows = (RANGE_ROW.match(l) for l in GK_H.read_text().splitlines())
+    return {m.group(2): m.group(1) for m in rows if m}
+
+
+def directive_prefixes():
+    """{'mod_gk_auth': ['GKAuth'], 'mod_gk_log': ['GKLog', ...], ...}"""
+    rows = (PREFIX_ROW.match(l) for l in GK_H.read_text().splitlines())
+    return {m.group(1): m.group(2).split() for m in rows if m}
+
+
+def test_conventions_are_written():
+    ranges, prefixes = tag_ranges(), directive_prefixes()
+    assert ranges.get("common") == "00" and ranges.get("common/ap") == "05", \
+        ranges
+    assert prefixes.get("mod_gk_auth") == ["GKAuth"], prefixes
+    assert len(set(ranges.values())) == len(ranges), ranges
+
+
+def test_log_tags_in_range():
+    ranges = tag_ranges()
+    bad = []
+    for digits, where in log_tags():
+        directory = where.rsplit("/", 1)[0]
+        want = ranges.get(directory)
+        if want is None:
+            bad.append("%s: GK%s: common/gk.h gives %s/ no range"
+                       % (where, digits, directory))
+        elif not digits.startswith(want) or len(digits) != 5:
+            bad.append("%s: GK%s is not in %s/'s range %sxxx"
+                       % (where, digits, directory, want))
+    if bad:
+        pytest.fail("log tags out of their directory's range (common/gk.h):"
+                    "\n" + "\n".join(bad), pytrace=False)
+
+
+@pytest.mark.parametrize("module_dir", MODULE_DIRS, ids=lambda p: p.name)
+def test_directive_prefixes(module_dir):
+    table, _ = directive_table(module_dir)
+    if not table:
+        pytest.skip("%s has no directive table" % module_dir.name)
+    prefixes = directive_prefixes().get(module_dir.name)
+    if not prefixes:
+        pytest.fail("common/gk.h names no directive prefix for %s"
+                    % module_dir.name, pytrace=False)
+    bad = sorted(n for n in table if not n.startswith(tuple(prefixes)))
+    if bad:
+        pytest.fail("%s: directives without the module's prefix (%s): %s"
+                    % (module_dir.name, " ".join(prefixes), ", ".join(bad)),
+                    pytrace=False)
+
+
+FILTER_CALL = re.compile(r"\b(?:ap_register_(?:output|input)_filter|"
+                         r"gk_ap_problem_register)\s*\(\s*\"([^\"]*)\"")
+NAME_DEFINE = re.compile(r'^\s*#\s*define\s+(\w*_(NOTE|ENV)_\w+)\s+"([^"]*)"',
+                         re.M)
+
+
+@pytest.mark.parametrize("module_dir", MODULE_DIRS, ids=lambda p: p.name)
+def test_filter_note_env_names(module_dir):
+    module = module_dir.name[len("mod_gk_"):]
+    bad = []
+    for src in sorted(module_dir.glob("*.[ch]")):
+        text = strip_comments(src.read_text(errors="replace"))
+        rel = src.relative_to(ROOT)
+        for m in FILTER_CALL.finditer(text):
+            if not m.group(1).startswith("GK_%s_" % module.upper()):
+                bad.append("%s: filter %s is not GK_%s_*"
+                           % (rel, m.group(1), module.upper()))
+        for m in NAME_DEFINE.finditer(text):
+            name, kind, value = m.groups()
+            want = "gk-" if kind == "NOTE" else "GK_"
+            if not value.startswith(want):
+                bad.append("%s: %s is %r, not %s*" % (rel, name, value, want))
+    if bad:
+        pytest.fail("names outside the conventions of common/gk.h:\n"
+                    + "\n".join(bad), pytrace=False)

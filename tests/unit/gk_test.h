@@ -1,7 +1,8 @@
 /*
  * Shared helpers of the common/ unit tests (libcheck) that need keys and
- * tokens; gk_test_core.h has the rest (pools, the clock TS, TK_MAIN) and
- * is all that tests without keys include.
+ * tokens; gk_test_core.h has the rest (pools, the clock TS, string lists,
+ * temporary files, error-message assertions, TK_MAIN) and is all that
+ * tests without keys include.
  *
  *  - test keys made once per binary with OpenSSL EVP (before the runner
  *    forks, so each test inherits them): TK.rsa, TK.ec256...
@@ -445,21 +446,6 @@ static inline gk_claims_policy_t tk_policy(int leeway, int require_exp)
     return pol;
 }
 
-/* A NULL-terminated list of strings as an APR array. */
-static inline apr_array_header_t *tk_strs(apr_pool_t *p, ...)
-{
-    apr_array_header_t *a = apr_array_make(p, 4, sizeof(const char *));
-    const char *s;
-    va_list ap;
-
-    va_start(ap, p);
-    while ((s = va_arg(ap, const char *))) {
-        APR_ARRAY_PUSH(a, const char *) = s;
-    }
-    va_end(ap);
-    return a;
-}
-
 /* ---- JWK ---------------------------------------------------------------- */
 
 static inline char *tk_b64_bn(apr_pool_t *p, const BIGNUM *bn, int padlen)
@@ -563,36 +549,6 @@ static inline char *tk_json_text(apr_pool_t *p, json_t *j)
     char *out = apr_pstrdup(p, s);
     free(s);
     return out;
-}
-
-/* ---- files -------------------------------------------------------------- */
-
-static inline void tk_write_file(const char *path, const void *data,
-                                 size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    ck_assert_msg(f != NULL, "cannot write %s", path);
-    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
-    ck_assert_int_eq(fclose(f), 0);
-}
-
-/* A fresh temporary directory, removed (with its files) at pool cleanup. */
-static inline apr_status_t tk_rmdir_cleanup(void *data)
-{
-    const char *cmd = data;
-    if (system(cmd) != 0) {
-        fprintf(stderr, "cleanup failed: %s\n", cmd);
-    }
-    return APR_SUCCESS;
-}
-
-static inline const char *tk_tmpdir(apr_pool_t *p)
-{
-    char *dir = apr_pstrdup(p, "/tmp/gk_unit_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    apr_pool_cleanup_register(p, apr_psprintf(p, "rm -rf '%s'", dir),
-                              tk_rmdir_cleanup, apr_pool_cleanup_null);
-    return dir;
 }
 
 /* ---- main --------------------------------------------------------------- */

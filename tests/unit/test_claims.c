@@ -1,5 +1,6 @@
 /* Claim paths, claim strings and permissions (gk_claims). */
 #include "gk_claims.h"
+#include "gk_strlist.h"
 #include "gk_test.h"
 
 static json_t *J(const char *text)
@@ -219,18 +220,22 @@ START_TEST(perm_covers)
 }
 END_TEST
 
-START_TEST(strlist)
+START_TEST(path_valid)
 {
-    apr_array_header_t *l = tk_strs(tp, "a", "bb", "c", NULL);
-    ck_assert(gk_strlist_has(l, "bb"));
-    ck_assert(!gk_strlist_has(l, "b"));
-    ck_assert(!gk_strlist_has(l, "BB"));
-    ck_assert(!gk_strlist_has(NULL, "a"));
-    ck_assert_str_eq(gk_strlist_join(tp, l, ", "), "a, bb, c");
-    ck_assert_str_eq(gk_strlist_join(tp, l, ""), "abbc");
-    ck_assert_str_eq(gk_strlist_join(tp, tk_strs(tp, "x", NULL), " "), "x");
-    ck_assert_str_eq(gk_strlist_join(tp, tk_strs(tp, NULL), " "), "");
-    ck_assert_str_eq(gk_strlist_join(tp, NULL, " "), "");
+    static const char *const good[] = {
+        "sub", "realm_access.roles", "a.b.c", "https://example.com/roles",
+        "x-y", "a b",
+    };
+    static const char *const bad[] = {"", ".", "..", ".a", "a.", "a..b",
+                                      "a.b.", "..a"};
+    size_t i;
+
+    for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        ck_assert_msg(gk_claim_path_is_valid(good[i]), "'%s'", good[i]);
+    }
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ck_assert_msg(!gk_claim_path_is_valid(bad[i]), "'%s'", bad[i]);
+    }
 }
 END_TEST
 
@@ -239,12 +244,12 @@ static Suite *suite(void)
     Suite *s = suite_create("claims");
     TCase *tc = tk_tcase("claims");
 
+    tcase_add_test(tc, path_valid);
     tcase_add_test(tc, path_make);
     tcase_add_test(tc, path_get);
     tcase_add_test(tc, claim_strings);
     tcase_add_test(tc, perm_check);
     tcase_add_test(tc, perm_covers);
-    tcase_add_test(tc, strlist);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,7 +1,9 @@
-/* Problem details (gk_problem), HTTP quoting and the log sink (gk_log). */
+/* Problem details (gk_problem) and the log sink (gk_log). */
+#include <jansson.h>
+
 #include "gk_log.h"
 #include "gk_problem.h"
-#include "gk_test.h"
+#include "gk_test_core.h"
 
 static json_t *parse_body(const char *body, apr_size_t len)
 {
@@ -74,32 +76,83 @@ START_TEST(problem_invalid_utf8)
 }
 END_TEST
 
-START_TEST(http_quote)
+/* ---- the correlation ID ------------------------------------------------- */
+
+START_TEST(problem_correlation_uuid)
 {
-    ck_assert_str_eq(gk_http_quote(tp, "gatekeeper"), "\"gatekeeper\"");
-    ck_assert_str_eq(gk_http_quote(tp, ""), "\"\"");
-    ck_assert_str_eq(gk_http_quote(tp, "a \"b\" c"), "\"a \\\"b\\\" c\"");
-    ck_assert_str_eq(gk_http_quote(tp, "back\\slash"), "\"back\\\\slash\"");
-    ck_assert_str_eq(gk_http_quote(tp, "\\\""), "\"\\\\\\\"\"");
-    /* control characters (CR, LF: header injection) are dropped */
-    ck_assert_str_eq(gk_http_quote(tp, "a\r\nSet-Cookie: x"),
-                     "\"aSet-Cookie: x\"");
-    ck_assert_str_eq(gk_http_quote(tp, "\x01\x1f\x7f" "x\t"), "\"x\"");
-    /* bytes >= 0x80 (obs-text) are kept */
-    ck_assert_str_eq(gk_http_quote(tp, "r\xc3\xa9" "alm"),
-                     "\"r\xc3\xa9" "alm\"");
+    static const char id[] = "017f22e2-79b0-7cc3-98c4-dc0c0c07398f";
+    gk_problem_t pb = {401, "Unauthorized", "token has expired", id};
+    apr_size_t len;
+    const char *b = gk_problem_render(tp, &pb, &len);
+
+    /* a UUID: instance as a URN, then the ID itself, after detail */
+    ck_assert_str_eq(b, "{\"type\":\"about:blank\",\"title\":\"Unauthorized\","
+                        "\"status\":401,\"detail\":\"token has expired\","
+                        "\"instance\":\"urn:uuid:017f22e2-79b0-7cc3-98c4-"
+                        "dc0c0c07398f\",\"correlation_id\":\"017f22e2-79b0-"
+                        "7cc3-98c4-dc0c0c07398f\"}\n");
+    ck_assert_uint_eq(len, strlen(b));
+    /* upper-case hex is a UUID too (RFC 9562), kept as given */
+    pb.correlation_id = "017F22E2-79B0-7CC3-98C4-DC0C0C07398F";
+    pb.detail = NULL;
+    ck_assert_str_eq(gk_problem_render(tp, &pb, &len),
+                     "{\"type\":\"about:blank\",\"title\":\"Unauthorized\","
+                     "\"status\":401,\"instance\":\"urn:uuid:017F22E2-79B0-"
+                     "7CC3-98C4-DC0C0C07398F\",\"correlation_id\":\"017F22E2-"
+                     "79B0-7CC3-98C4-DC0C0C07398F\"}\n");
 }
 END_TEST
 
-START_TEST(http_quote_worst_case)
+START_TEST(problem_correlation_other)
 {
-    /* every character escaped: 2n + 2 */
-    char in[1001];
-    const char *q;
-    memset(in, '"', 1000);
-    in[1000] = '\0';
-    q = gk_http_quote(tp, in);
-    ck_assert_uint_eq(strlen(q), 2002);
+    gk_problem_t pb = {403, "Forbidden", "Insufficient permissions",
+                       "req-42.a_b:c"};
+    const char *b;
+    apr_size_t len;
+    json_t *j;
+
+    /* any other ID: correlation_id only, no instance */
+    ck_assert_str_eq(gk_problem_render(tp, &pb, &len),
+                     "{\"type\":\"about:blank\",\"title\":\"Forbidden\","
+                     "\"status\":403,\"detail\":\"Insufficient "
+                     "permissions\",\"correlation_id\":\"req-42.a_b:c\"}\n");
+    /* almost a UUID */
+    pb.correlation_id = "017f22e2-79b0-7cc3-98c4-dc0c0c07398";
+    b = gk_problem_render(tp, &pb, &len);
+    j = parse_body(b, len);
+    ck_assert_ptr_null(json_object_get(j, "instance"));
+    ck_assert_str_eq(json_string_value(json_object_get(j, "correlation_id")),
+                     pb.correlation_id);
+    json_decref(j);
+    /* quotes and control characters are escaped: one line of JSON */
+    pb.correlation_id = "a\"b\n";
+    b = gk_problem_render(tp, &pb, &len);
+    j = parse_body(b, len);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "correlation_id")),
+                     "a\"b\n");
+    json_decref(j);
+}
+END_TEST
+
+START_TEST(problem_correlation_absent)
+{
+    gk_problem_t pb = {400, "Bad Request", "malformed Bearer credentials",
+                       NULL};
+    apr_size_t len, len2;
+    const char *b = gk_problem_render(tp, &pb, &len);
+
+    /* no ID (or an empty one): neither member, the body of gk_problem_json */
+    ck_assert_str_eq(b, gk_problem_json(tp, 400, "Bad Request",
+                                        "malformed Bearer credentials",
+                                        &len2));
+    ck_assert_uint_eq(len, len2);
+    ck_assert_ptr_null(strstr(b, "instance"));
+    ck_assert_ptr_null(strstr(b, "correlation_id"));
+    pb.correlation_id = "";
+    ck_assert_str_eq(gk_problem_render(tp, &pb, &len), b);
+    /* not UTF-8: left out, the body stays valid JSON */
+    pb.correlation_id = "id-\xff";
+    ck_assert_str_eq(gk_problem_render(tp, &pb, &len), b);
 }
 END_TEST
 
@@ -130,17 +183,18 @@ static int enabled(void *baton, int level)
 
 START_TEST(log_sink)
 {
-    int baton;
+    int baton, line;
     char big[3000];
 
     gk_log_set(NULL, NULL, NULL);
     gk_log(GK_LOG_ERR, "nobody listens %d", 1); /* no sink: no crash */
     gk_log_set(sink, NULL, &baton);
     gk_log(GK_LOG_WARNING, GKLOGNO(00042) "x=%s n=%d", "y", 7);
+    line = __LINE__ - 1;
     ck_assert_int_eq(calls, 1);
     /* the call site travels with the message */
     ck_assert_str_eq(last_file, __FILE__);
-    ck_assert_int_eq(last_line, __LINE__ - 5);
+    ck_assert_int_eq(last_line, line);
     ck_assert_int_eq(last_level, GK_LOG_WARNING);
     ck_assert_ptr_eq(last_baton, &baton);
     ck_assert_str_eq(last_msg, "GK00042: x=y n=7");
@@ -172,8 +226,9 @@ static Suite *suite(void)
     tcase_add_test(tc, problem_optional_members);
     tcase_add_test(tc, problem_escaping);
     tcase_add_test(tc, problem_invalid_utf8);
-    tcase_add_test(tc, http_quote);
-    tcase_add_test(tc, http_quote_worst_case);
+    tcase_add_test(tc, problem_correlation_uuid);
+    tcase_add_test(tc, problem_correlation_other);
+    tcase_add_test(tc, problem_correlation_absent);
     tcase_add_test(tc, log_sink);
     suite_add_tcase(s, tc);
     return s;

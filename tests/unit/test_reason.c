@@ -91,6 +91,7 @@ START_TEST(statuses)
         {GK_ERR_AUDIENCE, "wrong_audience", "token audience is not accepted"},
         {GK_ERR_TYPE, "wrong_type", "token type is not accepted"},
         {GK_ERR_INTERNAL, "internal_error", "token could not be verified"},
+        {GK_ERR_SYNTAX, "bad_credentials", "malformed Bearer credentials"},
     };
     size_t i;
 

@@ -127,14 +127,15 @@ END_TEST
 
 START_TEST(v7_rollover)
 {
-    enum { N = 5000 };
+    enum { N = 4097 };
     apr_uint64_t t = MS_BASE + 3 * DAY_MS;
     fields_t prev, u;
     int i, rolled = -1;
 
-    /* one millisecond for 5,000 IDs: the 12-bit counter, seeded at most
-     * 0x7ff, rolls over once (after 2,049 to 4,096 IDs); the timestamp then
-     * runs one millisecond ahead of the clock */
+    /* one millisecond for 4,097 IDs: the 12-bit counter, seeded at most
+     * 0x7ff, rolls over exactly once (after 2,049 to 4,096 IDs: a second
+     * rollover needs at least 4,098); the timestamp then runs one
+     * millisecond ahead of the clock */
     prev = v7(t);
     ck_assert(prev.ts == t);
     ck_assert_uint_le(prev.counter, 0x7ff);

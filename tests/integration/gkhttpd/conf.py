@@ -17,10 +17,19 @@ BASE_MODULES = ["authn_core", "authz_core", "authz_host", "authz_user",
 
 
 class GkConf:
-    def __init__(self, env, mpm=None, gk_modules=("auth",), extra_modules=(),
+    """gk_modules: the Gatekeeper modules to load, by name ("auth",
+    "log"...). None (the default): in the tests of a module
+    (test_<name>_*.py), that module alone, so that each module is tested
+    on its own and cross-module tests name what they load; in any other
+    test, every module built (build/mod_gk_*.so)."""
+
+    def __init__(self, env, mpm=None, gk_modules=None, extra_modules=(),
                  log_level="info"):
         self.env = env
         self.mpm = mpm or env.default_mpm
+        if gk_modules is None:
+            gk_modules = ([env.module_under_test] if env.module_under_test
+                          else env.built_gk_modules())
         self.gk_modules = [m for m in gk_modules]
         self.extra_modules = list(extra_modules)
         self.log_level = log_level

@@ -185,7 +185,8 @@ class GkEnv:
         if san:
             self.sanitize = san not in ("0", "no", "off", "false")
         else:
-            self.sanitize = is_sanitized_module(self.gk_module_path())
+            self.sanitize = any(is_sanitized_module(self.gk_module_path(n))
+                                for n in self.built_gk_modules())
         self.sanitizer_dir = gen / "sanitizer"
         self._sanitizer_env = None
         self.server_root = gen / "apache"
@@ -209,6 +210,9 @@ class GkEnv:
         self.user = "www-data" if self.is_root else None
         self.group = "www-data" if self.is_root else None
         self.extra_env = {}
+        # the module whose tests run (test_<name>_*.py), set by conftest.py:
+        # GkConf loads it alone unless told otherwise
+        self.module_under_test = None
         self._proc = None
         self._running_mpm = None
 
@@ -228,11 +232,24 @@ class GkEnv:
         except (OSError, subprocess.SubprocessError):
             return ""
 
-    def gk_module_path(self, name="auth"):
+    def gk_module_path(self, name):
         return self.build_dir / ("mod_gk_%s.so" % name)
 
-    def has_gk_module(self, name="auth"):
+    def has_gk_module(self, name):
         return self.gk_module_path(name).is_file()
+
+    def built_gk_modules(self):
+        """Names of the modules built: every <build>/mod_gk_<name>.so."""
+        return sorted(p.name[len("mod_gk_"):-len(".so")]
+                      for p in self.build_dir.glob("mod_gk_*.so")
+                      if p.is_file())
+
+    def source_gk_modules(self):
+        """Names of the modules in the source tree: mod_gk_<name>/ holding
+        mod_gk_<name>.c (the Makefile's rule)."""
+        return sorted(p.name[len("mod_gk_"):]
+                      for p in self.repo_root.glob("mod_gk_*")
+                      if (p / (p.name + ".c")).is_file())
 
     def mod_path(self, name):
         return self.mod_dir / ("mod_%s.so" % name)

@@ -1,0 +1,98 @@
+#include <string.h>
+
+#include <apr_lib.h>
+
+#include "gk_http.h"
+
+int gk_http_has_ctl(const char *s)
+{
+    for (; *s; s++) {
+        if (gk_http_is_ctl(*s)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int gk_http_is_token(const char *s)
+{
+    if (!*s) {
+        return 0;
+    }
+    for (; *s; s++) {
+        if (!apr_isalnum(*s) && !strchr("!#$%&'*+-.^_`|~", *s)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* RFC 6750 b64token characters: ALPHA DIGIT - . _ ~ + / */
+static const unsigned char b64token_chars[256] = {
+    ['-'] = 1, ['.'] = 1, ['_'] = 1, ['~'] = 1, ['+'] = 1, ['/'] = 1,
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+    ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+    ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
+    ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+    ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+    ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
+    ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
+    ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+    ['y'] = 1, ['z'] = 1,
+};
+
+int gk_http_is_b64token(const char *s, apr_size_t len)
+{
+    apr_size_t i = 0;
+
+    while (i < len && b64token_chars[(unsigned char)s[i]]) {
+        i++;
+    }
+    if (i == 0) {
+        return 0;
+    }
+    while (i < len && s[i] == '=') {
+        i++;
+    }
+    return i == len;
+}
+
+const char *gk_http_quote(apr_pool_t *p, const char *s)
+{
+    apr_size_t n = strlen(s);
+    char *out = apr_palloc(p, 2 * n + 3), *o = out;
+
+    *o++ = '"';
+    for (; *s; s++) {
+        if (gk_http_is_ctl(*s)) {
+            continue;
+        }
+        if (*s == '"' || *s == '\\') {
+            *o++ = '\\';
+        }
+        *o++ = *s;
+    }
+    *o++ = '"';
+    *o = '\0';
+    return out;
+}
+
+int gk_http_header_is_reserved(const char *name)
+{
+    static const char *const reserved[] = {
+        "Authorization", "Cookie", "Host", "Content-Length",
+        "Transfer-Encoding", "Connection", "Upgrade", "TE", "Trailer",
+        "Proxy-Authorization", "Expect", NULL
+    };
+    int i;
+
+    for (i = 0; reserved[i]; i++) {
+        if (!strcasecmp(name, reserved[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}

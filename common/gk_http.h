@@ -1,0 +1,35 @@
+/*
+ * HTTP grammar helpers (RFC 9110, RFC 6750) for values a module reads from
+ * its configuration or a request, or writes into a header.
+ */
+#ifndef GK_HTTP_H
+#define GK_HTTP_H
+
+#include "gk.h"
+
+/* Is c a control character (RFC 5234 CTL: 0x00-0x1F and DEL)? */
+static inline int gk_http_is_ctl(char c)
+{
+    return (unsigned char)c < 0x20 || (unsigned char)c == 0x7f;
+}
+
+/* Does s hold a control character (CR and LF included)? */
+int gk_http_has_ctl(const char *s);
+
+/* Is s a token (RFC 9110 section 5.6.2): one or more of ALPHA, DIGIT and
+ * "!#$%&'*+-.^_`|~"? Header names, cookie names and auth schemes are. */
+int gk_http_is_token(const char *s);
+
+/* Is s (len bytes) a b64token (RFC 6750 section 2.1):
+ * 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="? */
+int gk_http_is_b64token(const char *s, apr_size_t len);
+
+/* Quote s as the value of an HTTP auth-param (RFC 9110 quoted-string):
+ * '"' and '\' escaped, control characters dropped. */
+const char *gk_http_quote(apr_pool_t *p, const char *s);
+
+/* Is name (any case) a header that no module may set from data: the
+ * credentials, the message framing, the connection's own headers? */
+int gk_http_header_is_reserved(const char *name);
+
+#endif
