@@ -9,7 +9,14 @@
 #
 # A module is any directory mod_gk_<name>/ holding mod_gk_<name>.c; adding a
 # module is adding its directory.  Every .c file in it is linked into the
-# module together with build/libgkcommon.a.
+# module together with build/libgkap.a and build/libgkcommon.a.  What else a
+# module needs it says in mod_gk_<name>/module.mk:
+#
+#   GK_LIBS_<name>    := -ljansson -lcrypto      the libraries it links
+#   GK_DEPENDS_<name> := authn_core authz_core   httpd modules it needs
+#                                                (the .load file's Depends)
+#
+# A module without module.mk links $(LIBS) and depends on nothing.
 
 APXS     ?= apxs
 PYTHON   ?= /usr/bin/python3
@@ -66,6 +73,10 @@ ASAN_TEST_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
                  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 MODULES      := $(patsubst %/,%,$(sort $(dir $(wildcard mod_gk_*/mod_gk_*.c))))
+-include $(wildcard mod_gk_*/module.mk)
+# The libraries of module <name>: its GK_LIBS_<name> when module.mk sets
+# one (even to nothing), else $(LIBS).
+gk_libs = $(if $(filter undefined,$(origin GK_LIBS_$(1))),$(LIBS),$(GK_LIBS_$(1)))
 MODULE_SOS   := $(patsubst mod_gk_%,$(BUILD)/mod_gk_%.so,$(MODULES))
 COMMON_SRCS  := $(wildcard common/*.c)
 COMMON_OBJS  := $(patsubst common/%.c,$(BUILD)/common/%.o,$(COMMON_SRCS))
@@ -125,7 +136,7 @@ $(BUILD)/mod_gk_%.so: $$(wildcard mod_gk_$$*/*.c) $$(wildcard mod_gk_$$*/*.h) \
 	    -Wl,-export-symbols-regex -Wl,'^gk_$*_module$$' \
 	    $(notdir $(wildcard mod_gk_$*/*.c)) $(CURDIR)/$(BUILD)/libgkap.a \
 	    $(CURDIR)/$(BUILD)/libgkcommon.a \
-	    $(LIBS) >build.log 2>&1 || { cat build.log; exit 1; }
+	    $(call gk_libs,$*) >build.log 2>&1 || { cat build.log; exit 1; }
 	@grep -E -A3 ': (warning|error):' $(BUILD)/obj/mod_gk_$*/build.log || true
 	cp $(BUILD)/obj/mod_gk_$*/.libs/mod_gk_$*.so $@.tmp && mv -f $@.tmp $@
 
@@ -149,7 +160,16 @@ check-fuzz: $(FUZZ_BINS)
 	@fail=0; for t in $(FUZZ_BINS); do n=$${t##*/fuzz_}; \
 	    $$t tests/fuzz/corpus/$$n || fail=1; done; exit $$fail
 
-check-integration: all
+# A test-only module that consumes the suite's optional functions as
+# another module would (tests/integration/probe/); never installed.
+$(BUILD)/tests/mod_gkprobe.so: tests/integration/probe/mod_gkprobe.c
+	@mkdir -p $(BUILD)/obj/probe $(dir $@)
+	cp $< $(BUILD)/obj/probe/
+	cd $(BUILD)/obj/probe && $(APXS) -c -o mod_gkprobe.la -Wc,"$(WARN)" \
+	    $(APXS_SAN) mod_gkprobe.c >build.log 2>&1 || { cat build.log; exit 1; }
+	cp $(BUILD)/obj/probe/.libs/mod_gkprobe.so $@.tmp && mv -f $@.tmp $@
+
+check-integration: all $(BUILD)/tests/mod_gkprobe.so
 	cd tests/integration && $(PYTHON) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 test: deps
@@ -193,18 +213,24 @@ $(BUILD)/bench/rand_bench: bench/rand_bench.c $(BUILD)/libgkcommon.a
 bench-rand: $(BUILD)/bench/rand_bench
 	$(BUILD)/bench/rand_bench
 
-install: all
-	@for m in $(MODULES); do n=$${m#mod_}; \
-	    mkdir -p $(DESTDIR)$(AP_LIBEXECDIR) && \
-	    $(APXS) -S LIBEXECDIR=$(DESTDIR)$(AP_LIBEXECDIR) -i -n $$n \
-	        $(BUILD)/$$m.so || exit 1; \
-	    if [ -d $(AP_SYSCONFDIR)/mods-available ]; then \
-	        d=$(DESTDIR)$(AP_SYSCONFDIR)/mods-available; mkdir -p $$d; \
-	        { echo "# Depends: authn_core authz_core"; \
-	          echo "LoadModule $${n}_module $(AP_LIBEXECDIR)/$$m.so"; } > $$d/$$n.load; \
-	        if [ -f $$m/$$n.conf ]; then install -m 0644 $$m/$$n.conf $$d/$$n.conf; fi; \
-	        echo "installed $$d/$$n.load: enable with a2enmod $$n"; \
-	    fi; done
+install: $(patsubst mod_gk_%,install-gk_%,$(MODULES))
+
+# One module: the .so through apxs, and on Debian its .load file (with the
+# module's own Depends line) and its .conf.  (A pattern rule: not .PHONY,
+# which would skip it.)
+install-gk_%: all
+	mkdir -p $(DESTDIR)$(AP_LIBEXECDIR)
+	$(APXS) -S LIBEXECDIR=$(DESTDIR)$(AP_LIBEXECDIR) -i -n gk_$* \
+	    $(BUILD)/mod_gk_$*.so
+	@if [ -d $(AP_SYSCONFDIR)/mods-available ]; then \
+	    d=$(DESTDIR)$(AP_SYSCONFDIR)/mods-available; mkdir -p $$d; \
+	    { $(if $(strip $(GK_DEPENDS_$*)),echo "# Depends: $(strip $(GK_DEPENDS_$*))";) \
+	      echo "LoadModule gk_$*_module $(AP_LIBEXECDIR)/mod_gk_$*.so"; \
+	    } > $$d/gk_$*.load; \
+	    if [ -f mod_gk_$*/gk_$*.conf ]; then \
+	        install -m 0644 mod_gk_$*/gk_$*.conf $$d/gk_$*.conf; fi; \
+	    echo "installed $$d/gk_$*.load: enable with a2enmod gk_$*"; \
+	fi
 
 format:
 	clang-format -i common/*.[ch] common/ap/*.[ch] mod_gk_*/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c
