@@ -15,8 +15,8 @@ import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 # Headers the gateway may add.  Everything else is summarised.
-IDENTITY_HEADERS = ("X-User", "X-User-Email", "X-Remote-User",
-                    "X-GK-Roles", "X-GK-Permissions")
+IDENTITY_HEADERS = ("X-Correlation-ID", "X-User", "X-User-Email",
+                    "X-Remote-User", "X-GK-Roles", "X-GK-Permissions")
 
 
 class EchoHandler(BaseHTTPRequestHandler):

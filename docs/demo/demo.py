@@ -54,6 +54,7 @@ BUILD = Path(os.environ.get("GK_BUILD_DIR")
              or ROOT / os.environ.get("BUILD", "build")).resolve()
 WORK = BUILD / "demo"
 MODULE = BUILD / "mod_gk_auth.so"
+LOG_MODULE = BUILD / "mod_gk_log.so"
 BACKEND = HERE / "backend.py"
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") \
     else sys.executable
@@ -400,11 +401,15 @@ PidFile "{WORK}/httpd.pid"
 DefaultRuntimeDir "{WORK}/run"
 ErrorLog "{WORK}/error.log"
 LogLevel warn gk_auth:info
-LogFormat "%h user=%u \\"%r\\" %>s %b" demo
+# %L: the request's correlation ID (mod_gk_log), the same one the client,
+# the backend and the error log see
+ErrorLogFormat "[%{{u}}t] [%-m:%l] [id %L] [client %a] %M"
+LogFormat "%h id=%L user=%u \\"%r\\" %>s %b reason=%{{gk-auth-reason}}n" demo
 CustomLog "{WORK}/access.log" demo
 {user}
 {loads}
 LoadModule gk_auth_module     {MODULE}
+LoadModule gk_log_module      {LOG_MODULE}
 
 StartServers         1
 ServerLimit          2
@@ -579,6 +584,10 @@ def curl_line(base, step):
 
 def describe(resp):
     lines = []
+    cid = resp.headers.get("X-Correlation-ID")
+    if cid:
+        lines.append("X-Correlation-ID: %s (in the access and error logs "
+                     "as %%L)" % cid)
     value = www_auth(resp)
     if value:
         lines.append("WWW-Authenticate: " + value)
@@ -711,9 +720,10 @@ class Demo:
 
     def start(self):
         apache = find_apache()
-        if not MODULE.exists():
-            sys.exit("demo: %s not found; run `make demo` (it builds the "
-                     "module first) or `make`" % MODULE)
+        for m in (MODULE, LOG_MODULE):
+            if not m.exists():
+                sys.exit("demo: %s not found; run `make demo` (it builds "
+                         "the modules first) or `make`" % m)
         WORK.mkdir(parents=True, exist_ok=True)
         (WORK / "run").mkdir(exist_ok=True)
         kill_leftovers()
@@ -733,7 +743,7 @@ class Demo:
         conf = WORK / "httpd.conf"
         conf.write_text(httpd_conf(port, backend_port, module_dir()))
 
-        say("Gatekeeper demo: mod_gk_auth in front of an echo backend")
+        say("Gatekeeper demo: mod_gk_auth and mod_gk_log in front of an echo backend")
         say("  gateway  http://127.0.0.1:%d/   (httpd, %s)" % (port, conf))
         say("  backend  http://127.0.0.1:%d/   (docs/demo/backend.py)"
             % backend_port)

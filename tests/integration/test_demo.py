@@ -24,3 +24,12 @@ def test_gk_demo_001_walkthrough():
     out = p.stdout[at:at + 12000] if at >= 0 else p.stdout[-3000:]
     assert p.returncode == 0, out + p.stderr[-3000:]
     assert "Every step gave the expected answer." in p.stdout
+    # mod_gk_log: every answer shows its correlation ID, and the backend
+    # received the same one
+    import re
+    ids = re.findall(r"X-Correlation-ID: ([0-9a-f-]{36}) \(in the access",
+                     p.stdout)
+    assert len(ids) >= 5 and len(set(ids)) == len(ids), p.stdout[-3000:]
+    seen = re.findall(r"backend saw: X-Correlation-ID: ([0-9a-f-]{36})",
+                      p.stdout)
+    assert seen and set(seen) <= set(ids), p.stdout[-3000:]
