@@ -96,3 +96,24 @@ int gk_http_header_is_reserved(const char *name)
     }
     return 0;
 }
+
+static unsigned char header_fold(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z') {
+        return (unsigned char)(c - 'A' + 'a');
+    }
+    return c == '_' ? '-' : c;
+}
+
+int gk_http_header_same(const char *a, const char *b)
+{
+    const unsigned char *x = (const unsigned char *)a;
+    const unsigned char *y = (const unsigned char *)b;
+
+    for (; *x && *y; x++, y++) {
+        if (header_fold(*x) != header_fold(*y)) {
+            return 0;
+        }
+    }
+    return !*x && !*y;
+}

@@ -32,4 +32,9 @@ const char *gk_http_quote(apr_pool_t *p, const char *s);
  * credentials, the message framing, the connection's own headers? */
 int gk_http_header_is_reserved(const char *name);
 
+/* Are two header names the same for a backend that folds case and reads
+ * '_' as '-' (CGI/WSGI's HTTP_X_USER)? The rule every module uses to
+ * remove client-sent copies of a header it sets. */
+int gk_http_header_same(const char *a, const char *b);
+
 #endif

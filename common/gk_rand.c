@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include <apr_atomic.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "gk_rand.h"
@@ -117,5 +118,13 @@ apr_status_t gk_rand_bytes(void *buf, apr_size_t n)
 
 void gk_rand_child_init(void)
 {
+    unsigned char prime;
+
     apr_atomic_inc32(&generation);
+    /* OpenSSL sets up its generators on first use (about 9 million
+     * instructions, with its configuration file): here, once per process,
+     * rather than in a request. Its output is not kept. */
+    if (RAND_bytes(&prime, 1) == 1) {
+        OPENSSL_cleanse(&prime, sizeof(prime));
+    }
 }

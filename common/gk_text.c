@@ -86,27 +86,6 @@ int gk_text_is_name(const char *s, apr_size_t len)
     return 1;
 }
 
-static unsigned char header_fold(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z') {
-        return (unsigned char)(c - 'A' + 'a');
-    }
-    return c == '_' ? '-' : c;
-}
-
-int gk_text_header_same(const char *a, const char *b)
-{
-    const unsigned char *x = (const unsigned char *)a;
-    const unsigned char *y = (const unsigned char *)b;
-
-    for (; *x && *y; x++, y++) {
-        if (header_fold(*x) != header_fold(*y)) {
-            return 0;
-        }
-    }
-    return !*x && !*y;
-}
-
 static int is_printable_line(const char *s, apr_size_t len)
 {
     const unsigned char *u = (const unsigned char *)s;

@@ -29,10 +29,6 @@ int gk_text_is_atom(const char *s);
  * character check for it. */
 int gk_text_is_name(const char *s, apr_size_t len);
 
-/* Are two header names the same for a backend that folds case and reads
- * '_' as '-' (CGI/WSGI's HTTP_X_USER)? */
-int gk_text_header_same(const char *a, const char *b);
-
 /* The JSON text of payload as one line of printable ASCII (0x20-0x7E):
  * text itself (len bytes, as signed) when it is so already, else jansson's
  * compact serialization with every non-ASCII character and DEL escaped.

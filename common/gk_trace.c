@@ -7,27 +7,37 @@ static const char hex_lc[] = "0123456789abcdef";
 
 /* ---- correlation IDs ---------------------------------------------------- */
 
-static int corrid_char(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-           || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':'
-           || c == '-';
-}
+/* 1 for the bytes a correlation ID may hold: A-Z a-z 0-9 . _ : - */
+static const unsigned char corrid_chars[256] = {
+    ['.'] = 1, ['_'] = 1, [':'] = 1, ['-'] = 1,
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+    ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+    ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
+    ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+    ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+    ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
+    ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
+    ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+    ['y'] = 1, ['z'] = 1,
+};
 
 int gk_corrid_is_valid(const char *s, apr_size_t len)
 {
     const unsigned char *u = (const unsigned char *)s;
+    unsigned ok = 1;
     apr_size_t i;
 
     if (len < 1 || len > GK_CORRID_MAX) {
         return 0;
     }
+    /* branch-free over the ID: one table load a byte */
     for (i = 0; i < len; i++) {
-        if (!corrid_char(u[i])) {
-            return 0;
-        }
+        ok &= corrid_chars[u[i]];
     }
-    return 1;
+    return (int)ok;
 }
 
 /* ---- traceparent -------------------------------------------------------- */

@@ -6,7 +6,16 @@
 #define COUNTER_MAX 0xfff       /* 12 bits: rand_a */
 #define COUNTER_SEED_MASK 0x7ff /* the top bit starts at zero */
 
-static const char hex_lc[] = "0123456789abcdef";
+/* The two lower-case hex digits of every byte, at 2 * byte. */
+static const char hex_pairs[] =
+    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+    "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+    "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+    "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+    "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+    "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+    "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
 
 /* The version 7 state of one thread: the last timestamp and counter. */
 typedef struct {
@@ -25,8 +34,7 @@ void gk_uuid_format(char out[GK_UUID_LEN + 1], const unsigned char b[16])
     int i;
 
     for (i = 0; i < 16; i++) {
-        out[at[i]] = hex_lc[b[i] >> 4];
-        out[at[i] + 1] = hex_lc[b[i] & 0x0f];
+        memcpy(out + at[i], hex_pairs + 2 * b[i], 2);
     }
     out[8] = out[13] = out[18] = out[23] = '-';
     out[GK_UUID_LEN] = '\0';

@@ -33,6 +33,7 @@
 
 #include "gk_log_private.h"
 #include "gk_rand.h"
+#include "gk_http.h"
 #include "gk_trace.h"
 #include "gk_uuid.h"
 #include "mod_gk_log.h"
@@ -89,7 +90,7 @@ static gk_log_req_t *get_req(const request_rec *r)
  * here would ask generate_log_id, which asks for this ID. */
 static const char *make_id(gk_log_state_t *st, int fmt, const server_rec *s)
 {
-    char buf[GK_UUID_LEN + 1];
+    char *buf = apr_palloc(st->pool, GK_UUID_LEN + 1);
     apr_status_t rv;
 
     if (fmt == GK_LOG_FMT_UUID4) {
@@ -106,7 +107,7 @@ static const char *make_id(gk_log_state_t *st, int fmt, const server_rec *s)
         }
         return NULL;
     }
-    return apr_pstrmemdup(st->pool, buf, GK_UUID_LEN);
+    return buf;
 }
 
 /* The request's ID: decided, or made now under r->server's settings when
@@ -157,43 +158,49 @@ static void bind_request(request_rec *r, gk_log_req_t *rq)
 /* Remove every request header a backend reads as `name` (any case, '-'
  * or '_'): a client's X_Correlation_ID must not reach a CGI or WSGI
  * backend as HTTP_X_CORRELATION_ID next to ours. */
-static void scrub(apr_table_t *t, const char *name)
+static void scrub(request_rec *r, const char *name, const char *keep)
 {
-    for (;;) {
-        const apr_array_header_t *a = apr_table_elts(t);
-        const apr_table_entry_t *e = (const apr_table_entry_t *)a->elts;
-        const char *found = NULL;
-        int i;
+    const apr_array_header_t *a = apr_table_elts(r->headers_in);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)a->elts;
+    apr_size_t len = strlen(name);
+    const char *drop[8], **more = NULL;
+    int i, n = 0;
 
-        for (i = 0; i < a->nelts && !found; i++) {
-            if (e[i].key && gk_log_same_name(e[i].key, name)) {
-                found = e[i].key;
-            }
+    /* one pass: collect, then remove (a removal reorders the table) */
+    for (i = 0; i < a->nelts; i++) {
+        if (!e[i].key || strlen(e[i].key) != len /* cheaper first */
+            || !gk_http_header_same(e[i].key, name)
+            || (keep && e[i].val == keep && !strcasecmp(e[i].key, name))) {
+            continue;
         }
-        if (!found) {
-            return;
+        if (n == 8 && !more) {
+            more = apr_palloc(r->pool, sizeof(*more) * (apr_size_t)a->nelts);
+            memcpy(more, drop, sizeof(drop));
         }
-        apr_table_unset(t, found);
+        (more ? more : drop)[n++] = e[i].key;
+    }
+    for (i = 0; i < n; i++) {
+        apr_table_unset(r->headers_in, (more ? more : drop)[i]);
     }
 }
 
-/* The request header the backend gets, and the response header (in
- * err_headers_out, so that every answer carries it; the output filter
- * makes sure it is the only copy). */
+/* The request header the backend gets: the ID alone under its name, no
+ * other spelling of the name or an alias. An incoming ID that was kept
+ * stays where it is (kept: its value, the only copy under the name). The
+ * response header is set by the output filter, on every answer. */
 static void set_headers(request_rec *r, const gk_log_srv_conf_t *conf,
-                        const char *id)
+                        const char *id, const char *kept)
 {
     const char *name = gk_log_conf_header(conf);
     const apr_array_header_t *aliases = gk_log_conf_aliases(conf);
     int i;
 
-    scrub(r->headers_in, name);
+    scrub(r, name, kept);
     for (i = 0; aliases && i < aliases->nelts; i++) {
-        scrub(r->headers_in, APR_ARRAY_IDX(aliases, i, const char *));
+        scrub(r, APR_ARRAY_IDX(aliases, i, const char *), NULL);
     }
-    if (id) {
+    if (id && !kept) {
         apr_table_setn(r->headers_in, name, id);
-        apr_table_setn(r->err_headers_out, name, id);
     }
 }
 
@@ -241,7 +248,8 @@ static void decide_id(request_rec *r, gk_log_state_t *st,
     st->id = id;
     st->fmt = why == IN_KEPT ? 0 : fmt;
     st->decided = 1;
-    set_headers(r, conf, id);
+    /* an ID kept as it came under the main name needs no new header */
+    set_headers(r, conf, id, why == IN_KEPT && in_name == name ? in : NULL);
 
     if (prov && id && id != prov && r->log_id == prov) {
         /* a line was logged before the request was read to the end: the
@@ -286,8 +294,15 @@ static void decide_trace(request_rec *r, gk_log_state_t *st,
         return;
     }
     in = apr_table_get(r->headers_in, TRACEPARENT);
-    trusted = gk_ap_trust_peer(gk_log_conf_trust(conf), r->connection);
-    if (in && trusted) {
+    if (!in && mode != GK_LOG_TP_GENERATE) {
+        /* nothing to continue: only a lone tracestate has to go */
+        if (apr_table_get(r->headers_in, TRACESTATE)) {
+            apr_table_unset(r->headers_in, TRACESTATE);
+        }
+        return;
+    }
+    trusted = in && gk_ap_trust_peer(gk_log_conf_trust(conf), r->connection);
+    if (trusted) {
         valid = gk_traceparent_parse(in, strlen(in), &tp);
     }
     if (valid) {
@@ -366,8 +381,14 @@ int gk_log_create_request(request_rec *r)
         rq->st = frq->st;
     }
     else {
-        rq = apr_pcalloc(r->pool, sizeof(*rq));
-        rq->st = apr_pcalloc(r->pool, sizeof(*rq->st));
+        /* the original request: its state and the state it shares with
+         * its redirects and subrequests, in one allocation */
+        struct {
+            gk_log_req_t rq;
+            gk_log_state_t st;
+        } *both = apr_pcalloc(r->pool, sizeof(*both));
+        rq = &both->rq;
+        rq->st = &both->st;
         rq->st->pool = r->pool;
     }
     ap_set_module_config(r->request_config, &gk_log_module, rq);
@@ -481,8 +502,12 @@ static apr_status_t id_out_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 
     if (id) {
         const char *name = gk_log_conf_header(rq->st->conf);
-        apr_table_unset(r->headers_out, name);
-        apr_table_setn(r->err_headers_out, name, id);
+        /* headers_out, not err_headers_out: httpd merges the two tables
+         * only when err_headers_out holds something */
+        apr_table_setn(r->headers_out, name, id);
+        if (!apr_is_empty_table(r->err_headers_out)) {
+            apr_table_unset(r->err_headers_out, name);
+        }
     }
     ap_remove_output_filter(f);
     return ap_pass_brigade(f->next, bb);

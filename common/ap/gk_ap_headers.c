@@ -1,5 +1,5 @@
 #include "gk_ap.h"
-#include "gk_text.h"
+#include "gk_http.h"
 
 /* Is key one of names, as a backend that folds names reads it? */
 static int names_hold(const apr_array_header_t *names, const char *key)
@@ -7,7 +7,7 @@ static int names_hold(const apr_array_header_t *names, const char *key)
     int j;
 
     for (j = 0; j < names->nelts; j++) {
-        if (gk_text_header_same(key, APR_ARRAY_IDX(names, j, const char *))) {
+        if (gk_http_header_same(key, APR_ARRAY_IDX(names, j, const char *))) {
             return 1;
         }
     }

@@ -6,7 +6,7 @@
  *    C.UTF-8 locale) plus the control-character rule, code point by code
  *    point;
  *  - gk_text_is_atom accepts exactly 0x21-0x7E;
- *  - gk_text_header_same is symmetric and equals comparing folded copies;
+ *  - gk_http_header_same (gk_http.c) is symmetric and equals comparing folded copies;
  *  - when the input is a JSON document, gk_text_json_line gives one line of
  *    printable ASCII that parses back to an equal document, and a name
  *    wrapped in a JSON string does too.
@@ -21,6 +21,7 @@
 #include <apr_general.h>
 #include <apr_pools.h>
 
+#include "gk_http.h"
 #include "gk_text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -139,8 +140,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (i = 0; same && i < la; i++) {
             same = fold((unsigned char)a[i]) == fold((unsigned char)b[i]);
         }
-        if (gk_text_header_same(a, b) != same
-            || gk_text_header_same(b, a) != same) {
+        if (gk_http_header_same(a, b) != same
+            || gk_http_header_same(b, a) != same) {
             abort();
         }
     }
