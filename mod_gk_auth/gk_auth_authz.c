@@ -176,6 +176,8 @@ static authz_status check(request_rec *r, const char *line,
         conf = ap_get_module_config(r->per_dir_config, &gk_auth_module);
         if (gk_auth_conf_allow_preflight(conf) && gk_auth_is_preflight(r)) {
             gk_auth_note_outcome(r, GK_REASON_PREFLIGHT);
+            gk_auth_audit(r, "preflight-pass", GK_REASON_PREFLIGHT,
+                          "requirement", line);
             return AUTHZ_GRANTED;
         }
         return AUTHZ_DENIED_NO_USER;
@@ -192,6 +194,8 @@ static authz_status check(request_rec *r, const char *line,
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, GKLOGNO(10031)
                   "user %s denied: %s", r->user, rq->detail);
+    gk_auth_audit(r, "access-forbidden", GK_REASON_INSUFFICIENT_SCOPE,
+                  "requirement", rq->detail);
     conf = ap_get_module_config(r->per_dir_config, &gk_auth_module);
     gk_auth_deny_scope(r, gk_auth_conf_terse(conf) ? terse_detail
                                                    : rq->detail);

@@ -157,4 +157,17 @@ const char *gk_auth_claim_string(apr_pool_t *p, json_t *v);
 /* gk_auth_authz.c */
 void gk_auth_register_providers(apr_pool_t *p);
 
+/* Audit events: a decision recorded through mod_gk_log's gk_log_audit
+ * when that module is loaded (the declaration of mod_gk_log/mod_gk_log.h,
+ * repeated so that no module needs the other's header); without it, the
+ * info-level lines GK10006, GK10031... are the record. */
+APR_DECLARE_OPTIONAL_FN(void, gk_log_audit,
+                        (request_rec * r, const char *category,
+                         const char *action, const char *outcome,
+                         const char *reason, const apr_table_t *fields));
+void gk_auth_retrieve_fns(void);
+/* One audit event: action, the reason code, and one optional field. */
+void gk_auth_audit(request_rec *r, const char *action, gk_reason_e reason,
+                   const char *key, const char *val);
+
 #endif

@@ -90,6 +90,35 @@ void gk_auth_note_outcome(request_rec *r, gk_reason_e reason)
     apr_table_setn(r->notes, GK_AUTH_NOTE_REASON, gk_reason_name(reason));
 }
 
+/* ---- audit events ----------------------------------------------------- */
+
+static APR_OPTIONAL_FN_TYPE(gk_log_audit) *audit_fn;
+
+void gk_auth_retrieve_fns(void)
+{
+    gk_ap_problem_retrieve_fns();
+    audit_fn = APR_RETRIEVE_OPTIONAL_FN(gk_log_audit);
+}
+
+void gk_auth_audit(request_rec *r, const char *action, gk_reason_e reason,
+                   const char *key, const char *val)
+{
+    apr_table_t *fields = NULL;
+
+    if (!audit_fn) {
+        return;
+    }
+    if (key && val) {
+        fields = apr_table_make(r->pool, 1);
+        apr_table_setn(fields, key, val);
+    }
+    audit_fn(r, "authentication", action,
+             reason == GK_REASON_OK || reason == GK_REASON_PREFLIGHT
+                 ? "success"
+                 : "failure",
+             gk_reason_name(reason), fields);
+}
+
 int gk_auth_deny(request_rec *r, int status, const char *error,
                  gk_reason_e reason)
 {
@@ -98,6 +127,7 @@ int gk_auth_deny(request_rec *r, int status, const char *error,
                                         : gk_reason_text(reason));
     gk_ap_problem_set(r, status, reason, NULL);
     gk_auth_note_outcome(r, reason);
+    gk_auth_audit(r, "token-refused", reason, NULL, NULL);
     return status;
 }
 

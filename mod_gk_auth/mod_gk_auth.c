@@ -48,7 +48,8 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_fixups(gk_auth_fixups, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_insert_error_filter(gk_ap_problem_insert_error_filter, NULL,
                                 NULL, APR_HOOK_MIDDLE);
-    ap_hook_optional_fn_retrieve(gk_ap_problem_retrieve_fns, NULL, NULL,
+    /* mod_gk_log's correlation IDs and audit events, when loaded */
+    ap_hook_optional_fn_retrieve(gk_auth_retrieve_fns, NULL, NULL,
                                  APR_HOOK_MIDDLE);
     APR_REGISTER_OPTIONAL_FN(gk_auth_claim);
 }

@@ -8,6 +8,7 @@
 #include "http_config.h"
 #include "http_log.h"
 #include "http_request.h"
+#include "ap_expr.h"
 
 #include "gk.h"
 #include "gk_ap.h"
@@ -33,6 +34,37 @@ typedef enum {
 /* The most names GKCorrelationHeader takes (the name and its aliases). */
 #define GK_LOG_MAX_NAMES 8
 
+/* One JSON log destination (GKLog, GKAuditLog, GKErrorLog): a file or a
+ * piped program, opened in open_logs; a virtual host without its own
+ * shares the main server's struct, so each is opened once. */
+typedef struct {
+    const char *spec;               /* as written */
+    const char *where;              /* FILE:LINE of the directive */
+    const char *path;               /* file: absolute; pipe: the command */
+    int is_pipe;
+    apr_cmdtype_e cmdtype;          /* a pipe's: "|prog", "||prog", "|$cmd" */
+    const char *env;                /* env=VAR / env=!VAR, or NULL */
+    int env_negate;
+    ap_expr_info_t *expr;           /* expr=..., or NULL */
+    apr_file_t *fd;                 /* NULL until open_logs */
+    struct gk_log_buf_t *buf;       /* GKLogBuffer's, per child, or NULL */
+} gk_log_dest_t;
+
+/* GKLogField */
+typedef enum {
+    GK_LOG_SRC_HEADER = 1,
+    GK_LOG_SRC_NOTE = 2,
+    GK_LOG_SRC_ENV = 3
+} gk_log_src_e;
+
+typedef struct {
+    const char *name;               /* the member under gk.fields */
+    const char *key;                /* the header, note or variable */
+    gk_log_src_e src;
+    int as_int;
+    int redacted;                   /* a header whose value never shows */
+} gk_log_field_t;
+
 /* Server and virtual host settings. Every field is unset (GK_UNSET or
  * NULL) until a directive gives it; the getters apply the defaults. */
 typedef struct {
@@ -43,9 +75,25 @@ typedef struct {
     const gk_ap_trust_t *trust;     /* GKCorrelationTrust */
     int format;                     /* GKCorrelationFormat */
     int traceparent;                /* GKTraceparent */
+    apr_array_header_t *logs;       /* GKLog (gk_log_dest_t *): replace */
+    int max_line;                   /* GKLogMaxLine */
+    apr_array_header_t *redact_query;   /* GKLogRedactQuery: replaces */
+    apr_array_header_t *redact_headers; /* GKLogRedactHeader: adds */
+    gk_log_dest_t *audit;           /* GKAuditLog */
+    gk_log_dest_t *errlog;          /* GKErrorLog (main server only) */
+    apr_array_header_t *fields;     /* GKLogField (gk_log_field_t): adds */
+    int buffer;                     /* GKLogBuffer (main server only) */
 } gk_log_srv_conf_t;
 
 #define GK_LOG_DEFAULT_HEADER "X-Correlation-ID"
+
+/* Bounds and defaults of the JSON logs. */
+#define GK_LOG_MAX_LINE_DEFAULT 4096
+#define GK_LOG_MAX_LINE_MIN 1024
+#define GK_LOG_MAX_LINE_MAX 65536
+#define GK_LOG_PIPE_MAX 4096        /* PIPE_BUF on Linux: atomic writes */
+#define GK_LOG_ECS_VERSION "8.11.0"
+#define GK_LOG_BUFFER_MAX (1024 * 1024)
 
 extern const command_rec gk_log_cmds[];
 void *gk_log_create_srv_conf(apr_pool_t *p, server_rec *s);
@@ -61,9 +109,12 @@ const gk_ap_trust_t *gk_log_conf_trust(const gk_log_srv_conf_t *c);
 gk_log_format_e gk_log_conf_format(const gk_log_srv_conf_t *c);
 gk_log_tp_mode_e gk_log_conf_traceparent(const gk_log_srv_conf_t *c);
 
-/* Do two field names reach a backend as the same one? (case-insensitive,
- * '-' and '_' alike, as CGI and WSGI read them) */
-int gk_log_same_name(const char *a, const char *b);
+int gk_log_conf_max_line(const gk_log_srv_conf_t *c);
+const apr_array_header_t *gk_log_conf_redact_query(const gk_log_srv_conf_t *c);
+/* Is a header's value hidden in logs (the four credentials headers, and
+ * GKLogRedactHeader's)? */
+int gk_log_conf_header_redacted(const gk_log_srv_conf_t *c,
+                                const char *name);
 
 /* gk_log_correlation.c: the hooks */
 void gk_log_register_filters(void);
@@ -77,7 +128,14 @@ void gk_log_insert_filter(request_rec *r);
 void gk_log_insert_error_filter(request_rec *r);
 int gk_log_log_transaction(request_rec *r);
 
-/* The optional function of mod_gk_log.h. */
+/* gk_log_json.c: the JSON logs */
+void gk_log_json_register(apr_pool_t *p);
+void gk_log_json_child_init(apr_pool_t *p, server_rec *s);
+
+/* The optional functions of mod_gk_log.h. */
 const char *gk_log_correlation_id(request_rec *r);
+void gk_log_audit(request_rec *r, const char *category, const char *action,
+                  const char *outcome, const char *reason,
+                  const apr_table_t *fields);
 
 #endif

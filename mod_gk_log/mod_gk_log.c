@@ -39,8 +39,10 @@ static void register_hooks(apr_pool_t *p)
     static const char *const logtx_succ[] = {"mod_log_config.c", NULL};
 
     gk_log_register_filters();
+    gk_log_json_register(p);
     ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(gk_log_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(gk_log_json_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_create_request(gk_log_create_request, NULL, NULL,
                            APR_HOOK_REALLY_FIRST);
     ap_hook_post_read_request(gk_log_post_read_request, NULL, prr_succ,

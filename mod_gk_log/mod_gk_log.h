@@ -21,6 +21,10 @@
  * subrequest. A request that httpd refuses while reading it (an early 400)
  * has the environment variable and the note from the error response on.
  *
+ * JSON logs (GKLog, %^GJ, GKAuditLog, GKErrorLog; docs/mod_gk_log.md)
+ * read the notes gk-auth-outcome and gk-auth-reason of mod_gk_auth and the
+ * variable GK_ROLES; they need nothing else from other modules.
+ *
  * Optional function, for modules that want the ID without linking to this
  * one (retrieve it in an optional_fn_retrieve hook; NULL when mod_gk_log is
  * not loaded):
@@ -47,5 +51,30 @@
 
 APR_DECLARE_OPTIONAL_FN(const char *, gk_log_correlation_id,
                         (request_rec * r));
+
+/*
+ * Audit events: a module records a security decision as one JSON line
+ * (ECS: event.kind "event", event.dataset "gatekeeper.audit",
+ * event.category [category], event.action, event.outcome, event.reason,
+ * the client, the user, the correlation ID, and fields under "labels").
+ * The line goes to GKAuditLog, or, when it is unset, to the server's
+ * GKLog access logs (told apart by event.dataset); with neither, nothing
+ * is written. Retrieve it in optional_fn_retrieve; when mod_gk_log is not
+ * loaded, log an ordinary error-log line instead.
+ *
+ *   category  an ECS category: "authentication", "iam", "web"...
+ *   action    what was decided, lower case with '-': "token-refused"
+ *   outcome   "success" or "failure"
+ *   reason    a reason code of common/gk_reason.h, or NULL
+ *   fields    extra string members (keys of A-Za-z0-9 _ - ., at most 64
+ *             characters; others are left out), or NULL
+ *
+ * Values are escaped and capped like every JSON log value; never pass a
+ * secret. Call it from any request phase; it allocates from r->pool.
+ */
+APR_DECLARE_OPTIONAL_FN(void, gk_log_audit,
+                        (request_rec * r, const char *category,
+                         const char *action, const char *outcome,
+                         const char *reason, const apr_table_t *fields));
 
 #endif
