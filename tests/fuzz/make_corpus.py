@@ -491,6 +491,105 @@ def traceparent_seeds():
     return s
 
 
+def hdr_seeds():
+    """Vary lists and header names and values (fuzz_hdr.c): the input's
+    two halves are merged as a backend's Vary and ours."""
+    s = []
+    for label, data in [
+            ("token", "X-Frame-Options"), ("value", "1; mode=block"),
+            ("csp", "default-src 'none'; frame-ancestors 'none'"),
+            ("vary-pair", "Accept-EncodingOrigin, Cook"),
+            ("vary-list", "accept-encoding, origin,Origin"),
+            ("vary-star", "A, *B"), ("vary-empty", " , ,, "),
+            ("vary-crlf", "A\r\nX-Injected: 1, B"), ("tab", "a\tb"),
+            ("lead-space", " DENY"), ("trail-tab", "DENY\t"),
+            ("del", b"a\x7fb"), ("utf8", "caf\u00e9"), ("nul", b"a\x00b"),
+            ("long", "X-A, " * 200), ("commas", "," * 64),
+            ("dup-case", "a, A, a, B, b"),
+            ("hsts", "max-age=63072000 includeSubDomains preload"),
+            ("hsts-short-preload", "max-age=600 preload includeSubDomains"),
+            ("hsts-bad", "max-age=1e9 includeSubdomain"),
+            ("hsts-twice", "max-age=1 MAX-AGE=2"),
+            ("fwd", "for=a;proto=httpshttps"),
+            ("fwd-quoted", 'for="[::1],x";proto="https", https'),
+            ("fwd-escape", 'proto="a\\"b", x'), ("xfp", "http, https"),
+            ("target", "/a//b/%7E?x=%20&y=/?z#f"),
+            ("target-abs", "http://evil.example:8080/abs?q=1"),
+            ("target-abs-query", "https://h?q"), ("target-star", "*"),
+            ("target-ctl", "/a\r\nLocation: x")]:
+        s.append((label, data))
+    return s
+
+
+def jsonout_seeds():
+    """Writer programs (fuzz_jsonout.c): two bytes of capacity, then op
+    bytes (0/1 string with a length byte, 2 number, 3 null, 4 object,
+    5 array, 6 close, 7 reserve; 0x80 drops the key)."""
+    def prog(cap, *ops):
+        out = bytes([cap & 0xff, cap >> 8])
+        for o in ops:
+            out += o if isinstance(o, bytes) else bytes([o])
+        return out
+
+    def st(data, op=0):
+        return bytes([op, len(data)]) + data
+    return [
+        ("empty-obj", prog(64)),
+        ("strings", prog(512, st(b"plain"), st(b'q"b\\s'), st(b"\x00\n\r\t"))),
+        ("utf8", prog(512, st("caf\u00e9 \u20ac \U0001F600".encode()))),
+        ("bad-utf8", prog(512, st(b"\xff\xfe\xc0\xaf\xed\xa0\x80\xf4\x90"))),
+        ("capped", prog(512, st(b"abcdefghij" * 5, 1), st(b"\xe2\x82\xac" * 20, 1))),
+        ("nested", prog(512, 4, 4, 5, st(b"x", 0x80), 2, 3, 6, 6, 6)),
+        ("tiny-cap", prog(0, st(b"y" * 200), 4, 5, 2)),
+        ("deep", prog(300, *([4] * 12 + [2] + [6] * 12))),
+        ("reserve", prog(100, 7 | (10 << 3), st(b"z" * 150), 2)),
+        ("unbalanced", prog(200, 6, 6, 4, 5, 5)),
+        ("raw-utf8", "\u00e9t\u00e9 \u2028 \ud7ff".encode("utf-8", "surrogatepass")),
+        ("raw-json", b'{"a":"b\\"}\x00\x01'),
+    ]
+
+
+def redact_seeds():
+    """Queries and URLs (fuzz_redact.c; listed names: token,
+    access_token, a)."""
+    return [
+        ("query", "a=1&token=abc&b=2"),
+        ("encoded", "access%5Ftoken=x;TOKEN=y&tok%65n=z"),
+        ("empty", ""), ("only-seps", "&&;;=&"),
+        ("no-value", "token&token=&a"),
+        ("url", "https://u:p@h.test:8080/p?token=1#access_token=2"),
+        ("url-at", "http://a@b@c/d@e?x=1"),
+        ("scheme-rel", "//u:p@h/x?a=1"),
+        ("relative", "/cb?token=t&a=b#a=c"),
+        ("bad-pct", "%=1&%zz=2&token%=3&%%"),
+        ("long", "token=" + "x" * 3000),
+        ("many", "&".join("a=%d" % i for i in range(300))),
+        ("binary", b"token=\xff\x00a=\x01?#@"),
+    ]
+
+
+def csp_seeds():
+    """Content-Security-Policy values (fuzz_csp.c): the profiles', OWASP's,
+    and broken ones."""
+    s = []
+    for label, data in [
+            ("api", "default-src 'none'; frame-ancestors 'none'"),
+            ("html", "default-src 'self'; object-src 'none'; base-uri 'self';"
+                     " form-action 'self'; frame-ancestors 'none'"),
+            ("owasp", "default-src 'self'; form-action 'self'; base-uri "
+                      "'self'; object-src 'none'; frame-ancestors 'none'; "
+                      "upgrade-insecure-requests"),
+            ("script", "script-src 'self' 'unsafe-inline'; style-src *"),
+            ("script-none", "script-src 'none'"), ("dup", "script-src a; "
+                                                   "SCRIPT-SRC b"),
+            ("empty-dirs", ";;; ; default-src ;"), ("ws", "\t default-src\t"
+                                                    " 'self' \t;"),
+            ("no-default", "img-src data:"), ("nul", b"script-src\x00 a"),
+            ("utf8", "script-src caf\u00e9"), ("long", "a; " * 300)]:
+        s.append((label, data))
+    return s
+
+
 def write(name, seeds):
     d = os.path.join(CORPUS, name)
     os.makedirs(d, exist_ok=True)
@@ -515,6 +614,10 @@ def main():
     write("text", text_seeds())
     write("corrid", corrid_seeds())
     write("traceparent", traceparent_seeds())
+    write("hdr", hdr_seeds())
+    write("csp", csp_seeds())
+    write("jsonout", jsonout_seeds())
+    write("redact", redact_seeds())
     return 0
 
 
