@@ -22,9 +22,10 @@
  * Directives: GK<Area><Name>, the area naming the module:
  *
  *   mod_gk_auth       GKAuth
- *   mod_gk_headers    GKHeader GKCors GKHttps
+ *   mod_gk_headers    GKSecurity GKCors GKHSTS GKRequireHTTPS GKTrustedProxies
+ *   mod_gk_headers    GKCSPNonce GKProblemJSON
  *   mod_gk_ratelimit  GKRateLimit
- *   mod_gk_log        GKLog GKCorrelation GKTraceparent
+ *   mod_gk_log        GKLog GKAuditLog GKErrorLog GKCorrelation GKTraceparent
  *   mod_gk_validate   GKValidate
  *
  * Everything else a module shows the world:

@@ -281,8 +281,12 @@ def tag_ranges():
 
 def directive_prefixes():
     """{'mod_gk_auth': ['GKAuth'], 'mod_gk_log': ['GKLog', ...], ...}"""
-    rows = (PREFIX_ROW.match(l) for l in GK_H.read_text().splitlines())
-    return {m.group(1): m.group(2).split() for m in rows if m}
+    out = {}
+    for l in GK_H.read_text().splitlines():
+        m = PREFIX_ROW.match(l)
+        if m:       # a module may take several rows
+            out.setdefault(m.group(1), []).extend(m.group(2).split())
+    return out
 
 
 def test_conventions_are_written():

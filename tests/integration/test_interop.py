@@ -7,7 +7,8 @@ Every built module alone, and all of them together in both load orders:
     test-only consumer) exactly when their module is loaded, in any order;
   - a 401 from mod_gk_auth carries, in its problem body, the correlation
     ID of its response header when mod_gk_log is loaded, and no ID when it
-    is not.
+    is not; with mod_gk_headers, its security headers reach that early
+    answer (the error path of INTEROP.md's "Early answers").
 """
 
 import json
@@ -26,7 +27,10 @@ TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-"
                   r"[0-9a-f]{12}$")
 
-ORDERS = [("auth",), ("log",), ("auth", "log"), ("log", "auth")]
+# each module alone, and every module together in both load orders
+ORDERS = [("auth",), ("log",), ("headers",), ("auth", "log"),
+          ("log", "auth"), ("auth", "log", "headers"),
+          ("headers", "log", "auth")]
 
 
 def built(env, mods):
@@ -57,6 +61,9 @@ def order(request, env, keys):
         conf.add_location("/a/probe", "SetHandler gk-probe")
     if "log" in mods:
         conf.add("GKTraceparent propagate")
+    if "headers" in mods:
+        conf.add("GKSecurityHeaders api")
+        conf.add("GKCSPNonce On")
     conf.add_location("/probe", "SetHandler gk-probe")
     conf.install()
     env.apache_restart()
@@ -109,6 +116,7 @@ class TestInterop:
             assert (v in e) == ("auth" in mods), v
         for v in ("GK_CORRELATION_ID", "GK_TRACE_ID", "GK_SPAN_ID"):
             assert (v in e) == ("log" in mods), v
+        assert ("GK_CSP_NONCE" in e) == ("headers" in mods)
         if "log" in mods:
             assert e["GK_CORRELATION_ID"] == r.headers["X-Correlation-ID"]
 
@@ -139,6 +147,9 @@ class TestInterop:
             r = env.get("/a/x", token=tok)
             assert r.status_code in (401, 403)
             body = json.loads(r.text)
+            # mod_gk_headers' profile reaches mod_gk_auth's early answers
+            assert (r.headers.get("X-Frame-Options") == "DENY") == \
+                ("headers" in mods)
             if "log" in mods:
                 cid = r.headers["X-Correlation-ID"]
                 assert body["correlation_id"] == cid
@@ -153,8 +164,8 @@ class TestInterop:
         """An accepted incoming ID that is not a UUID: correlation_id, and
         no instance."""
         mods, _ = order
-        if mods != ("auth", "log") and mods != ("log", "auth"):
-            pytest.skip("needs both modules")
+        if "auth" not in mods or "log" not in mods:
+            pytest.skip("needs mod_gk_auth and mod_gk_log")
         r = env.get("/a/x", headers={"X-Correlation-ID": "req-42.a:b"})
         assert_status(r, 401)
         body = json.loads(r.text)
