@@ -55,6 +55,7 @@ BUILD = Path(os.environ.get("GK_BUILD_DIR")
 WORK = BUILD / "demo"
 MODULE = BUILD / "mod_gk_auth.so"
 LOG_MODULE = BUILD / "mod_gk_log.so"
+HEADERS_MODULE = BUILD / "mod_gk_headers.so"
 BACKEND = HERE / "backend.py"
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") \
     else sys.executable
@@ -410,6 +411,11 @@ CustomLog "{WORK}/access.log" demo
 {loads}
 LoadModule gk_auth_module     {MODULE}
 LoadModule gk_log_module      {LOG_MODULE}
+LoadModule gk_headers_module  {HEADERS_MODULE}
+
+# One JSON object a request (ECS field names; tokens, cookies and secret
+# query values never appear), next to the classic access log.
+GKLog "{WORK}/access.json"
 
 StartServers         1
 ServerLimit          2
@@ -451,6 +457,11 @@ MaxSpareThreads      20
     ProxyPass        "/" "http://127.0.0.1:{backend_port}/"
     ProxyPassReverse "/" "http://127.0.0.1:{backend_port}/"
     ProxyTimeout     10
+
+    # Security headers on every answer, the errors included: the api
+    # profile (CSP default-src 'none', nosniff, X-Frame-Options DENY,
+    # Cache-Control no-store...).
+    GKSecurityHeaders api
 
     # Public unless a more specific Location says otherwise.
     <Location "/">
@@ -588,6 +599,11 @@ def describe(resp):
     if cid:
         lines.append("X-Correlation-ID: %s (in the access and error logs "
                      "as %%L)" % cid)
+    sec = [h for h in ("X-Frame-Options", "X-Content-Type-Options",
+                       "Content-Security-Policy") if h in resp.headers]
+    if sec:
+        lines.append("security headers: " + "; ".join(
+            "%s: %s" % (h, resp.headers[h]) for h in sec))
     value = www_auth(resp)
     if value:
         lines.append("WWW-Authenticate: " + value)
@@ -646,6 +662,36 @@ def run_walkthrough(base, tokens):
             say("    FAIL: " + problem)
     say("")
     return failures
+
+
+def show_json_log():
+    """Show the JSON access log's line of the admin request (step 6);
+    every line must parse and no token may appear in it."""
+    path = WORK / "access.json"
+    try:
+        lines = path.read_text().splitlines()
+    except OSError:
+        say("FAIL: no JSON access log at %s" % path)
+        return 1
+    shown = None
+    for line in lines:
+        try:
+            doc = json.loads(line)
+        except ValueError:
+            say("FAIL: a JSON log line does not parse: %r" % line[:200])
+            return 1
+        if "eyJ" in line:
+            say("FAIL: a token reached the JSON log")
+            return 1
+        if (doc.get("user") or {}).get("name") == "carol":
+            shown = line
+    say("The JSON access log (%s), one line a request; carol's:" % path)
+    if shown is None:
+        say("FAIL: no line for carol's request")
+        return 1
+    say(shown)
+    say("")
+    return 0
 
 
 def error_log_problems():
@@ -720,7 +766,7 @@ class Demo:
 
     def start(self):
         apache = find_apache()
-        for m in (MODULE, LOG_MODULE):
+        for m in (MODULE, LOG_MODULE, HEADERS_MODULE):
             if not m.exists():
                 sys.exit("demo: %s not found; run `make demo` (it builds "
                          "the modules first) or `make`" % m)
@@ -729,7 +775,7 @@ class Demo:
         kill_leftovers()
         self.sanitizer = Sanitizer()
         self.sanitizer.prepare()
-        for log in ("error.log", "access.log", "httpd.out"):
+        for log in ("error.log", "access.log", "access.json", "httpd.out"):
             try:
                 (WORK / log).unlink()
             except OSError:
@@ -823,6 +869,7 @@ def main():
             for line in bad:
                 say("    " + line)
         failures += demo.sanitizer.reports()
+        failures += show_json_log()
         if failures:
             say("%d step(s) did not give the expected answer." % failures)
             demo.show_error_log()

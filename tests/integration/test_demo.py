@@ -33,3 +33,11 @@ def test_gk_demo_001_walkthrough():
     seen = re.findall(r"backend saw: X-Correlation-ID: ([0-9a-f-]{36})",
                       p.stdout)
     assert seen and set(seen) <= set(ids), p.stdout[-3000:]
+    # mod_gk_headers: the api profile on every answer, 401 and 403 too
+    assert p.stdout.count("security headers: X-Frame-Options: DENY") >= 5
+    # mod_gk_log's JSON access log: carol's line, valid JSON, same ID
+    import json
+    lines = p.stdout.split("one line a request; carol's:\n", 1)[1]
+    doc = json.loads(lines.split("\n", 1)[0])
+    assert doc["user"]["name"] == "carol"
+    assert doc["gk"]["correlation_id"] in ids
