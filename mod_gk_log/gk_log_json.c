@@ -28,6 +28,7 @@
 #include "http_protocol.h"
 #include "http_ssl.h"
 #include "mod_log_config.h"
+#include "util_cfgtree.h"
 #include "util_filter.h"
 
 #include "gk_json_out.h"
@@ -106,9 +107,31 @@ static apr_status_t count_out(ap_filter_t *f, apr_bucket_brigade *bb)
     return ap_pass_brigade(f->next, bb);
 }
 
+/* Whether any line will want byte counts: a GKLog somewhere, or a
+ * LogFormat or CustomLog that uses %^GJ. Without one, connections carry
+ * no counting filters (set in open_logs, before the children start). */
+static int count_bytes = 1;
+
+static int uses_json_item(const ap_directive_t *n)
+{
+    for (; n; n = n->next) {
+        if (n->args && strstr(n->args, "%^GJ")) {
+            return 1;
+        }
+        if (n->first_child && uses_json_item(n->first_child)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static int pre_connection(conn_rec *c, void *csd)
 {
     gk_log_bytes_t *b;
+
+    if (!count_bytes) {
+        return OK;          /* nothing logs byte counts */
+    }
 
     /* an HTTP/2 stream's connection sees the stream's data, not the
      * frames and compressed headers on the wire: no count there (null) */
@@ -181,11 +204,12 @@ static int open_logs(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                      server_rec *main_s)
 {
     server_rec *s;
-    int i;
+    int i, logs = 0;
 
     error_dest = NULL;
     for (s = main_s; s; s = s->next) {
         const gk_log_srv_conf_t *c = gk_log_srv_conf(s);
+        logs += c->logs ? c->logs->nelts : 0;
         for (i = 0; c->logs && i < c->logs->nelts; i++) {
             gk_log_dest_t *d = APR_ARRAY_IDX(c->logs, i, gk_log_dest_t *);
             if (!check_pipe_line(s, c, d, "GKLog")
@@ -213,6 +237,7 @@ static int open_logs(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                                       apr_pool_cleanup_null);
         }
     }
+    count_bytes = logs > 0 || !ap_conftree || uses_json_item(ap_conftree);
     return OK;
 }
 

@@ -546,6 +546,16 @@ class GkEnv:
                 started = True
                 break
             time.sleep(0.05)
+        if started:
+            # httpd binds its listeners before the open_logs hooks run, so
+            # a refusal there can answer a connect for a moment: a server
+            # that exits right after did not start
+            try:
+                p.wait(1.0)
+            except subprocess.TimeoutExpired:
+                pass
+            if p.poll() is not None and p.returncode != 0:
+                started = False
         if p.poll() is None:
             self._proc = p
             self.apache_stop()
