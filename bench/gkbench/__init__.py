@@ -9,7 +9,7 @@
     callgrind.py  instructions per request, per-function differences
     report.py     machine description, bench/out/results*.{json,md}
     auth.py       suite: bare, gk-*, oidc-*, oauth2-* (mod_gk_auth and peers)
-    log.py        suite: log, log-in (mod_gk_log)
+    log.py        suite: log, log-in, log-combined, log-json (mod_gk_log)
     main.py       the modes: which servers run, in which order
 
 A suite is a module with: MODULES, profiles(), servers(index),

@@ -25,13 +25,13 @@ class CgRun:
     with (its own for a bare run); label: its row in the table;
     verify(i, response, body): None, or what is wrong with the answer to
     request i; vs_bare: also write the per-function differences from its
-    base (<server>.<tag>.vs-bare.txt)."""
+    base (<server>.<tag>.<vs_file>.txt, vs-bare unless told)."""
 
     def __init__(self, key, server, profile, mode, tag, base, label,
-                 verify=None, vs_bare=False):
+                 verify=None, vs_bare=False, vs_file="vs-bare"):
         self.key, self.server, self.profile = key, server, profile
         self.mode, self.tag, self.base, self.label = mode, tag, base, label
-        self.verify, self.vs_bare = verify, vs_bare
+        self.verify, self.vs_bare, self.vs_file = verify, vs_bare, vs_file
         self.files = None
 
 
@@ -298,7 +298,8 @@ def run_callgrind(runs):
         if run.vs_bare and base is not None:
             bp = results[run.base]
             last = "steady" if CG_STEADY else "per_request"
-            write_vs_bare(os.path.join(CG, f"{s.name}.{run.tag}.vs-bare.txt"),
+            write_vs_bare(os.path.join(CG, f"{s.name}.{run.tag}."
+                                           f"{run.vs_file}.txt"),
                           run, base, results[run.key][last], bp[last])
         _cg_cache.clear()
     return results

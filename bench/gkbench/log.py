@@ -10,17 +10,33 @@ sent the same requests.
             GKCorrelationTrust (all) trusts, so it is kept as it is; compared
             with bare-cid, the bare server sent the same header
 
-Both send one request over and over (mode repeat) whatever BENCH_MODES
+The JSON access log against mod_log_config (issue 8), the same modules
+loaded on both sides (mod_gk_log with its defaults; mod_log_config and
+mod_logio are built into Debian's apache2):
+
+    log-combined  CustomLog <server dir>/access.log combined (the stock
+                  LogFormat, %O from mod_logio)
+    log-json      GKLog <server dir>/access.json instead (no CustomLog)
+
+Both are sent the same request, with a browser's User-Agent and a Referer
+(profile access), and log to files.  log-json is compared with
+log-combined; after each run the lines of both files are counted (one per
+request) and every JSON line must parse.
+
+All send one request over and over (mode repeat) whatever BENCH_MODES
 says: nothing is cached, there are no tokens."""
 
+import json
+import os
 import re
 import statistics
 import sys
 
 from .callgrind import CgRun, cg_ratio
 from .servers import Profile, Server, http_get, log_tail
-from .settings import BODY, LOG_SNAP, LOG_SO, die
-from .wrk import per_round
+from .settings import (BODY, CG, CG_N, CG_STEADY, CONNS, LOG_SNAP, LOG_SO,
+                       SRV, die)
+from .wrk import REQUESTS, per_round
 
 SUITE = sys.modules[__name__]
 NAME = "log"
@@ -54,10 +70,22 @@ class HeaderProfile(Profile):
 
 PLAIN = HeaderProfile("plain", "no extra header", {})
 CID = HeaderProfile("cid", f"{HEADER} header", {HEADER: INCOMING_ID})
+# What a browser's request carries into an access log line: the combined
+# format's Referer and User-Agent fields, the JSON log's
+# http.request.referrer and user_agent.original.
+ACCESS = HeaderProfile("access", "User-Agent and Referer", {
+    "User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) "
+                  "Gecko/20100101 Firefox/128.0",
+    "Referer": "https://www.example.com/shop/cart.html"})
+# server -> (access log file in its directory, JSON lines)
+ACCESS_LOGS = {"log-combined": ("access.log", False),
+               "log-json": ("access.json", True)}
+COMBINED = ('LogFormat "%h %l %u %t \\"%r\\" %>s %O \\"%{Referer}i\\" '
+            '\\"%{User-Agent}i\\"" combined\n')
 
 
 def profiles():
-    return [PLAIN, CID]
+    return [PLAIN, CID, ACCESS]
 
 
 def servers(index):
@@ -65,11 +93,18 @@ def servers(index):
             # not in BENCH_SERVERS=all (the throughput set): select it by
             # name; it is in the default BENCH_CG_SERVERS
             Server("log-in", "log", None, index + 1, suite=SUITE,
-                   profile=CID, in_all=False)]
+                   profile=CID, in_all=False),
+            # issue 8: select them by name (not in BENCH_SERVERS=all nor in
+            # the default BENCH_CG_SERVERS)
+            Server("log-combined", "log", None, index + 2, suite=SUITE,
+                   profile=ACCESS, in_all=False),
+            Server("log-json", "log", None, index + 3, suite=SUITE,
+                   profile=ACCESS, in_all=False)]
 
 
 def baselines(sel):
-    """bare-plain for log, bare-cid for log-in."""
+    """bare-plain for log, bare-cid for log-in, bare-access for
+    log-combined and log-json."""
     want = {s.profile.name for s in sel if s.suite is SUITE}
     return [p for p in profiles() if p.name in want]
 
@@ -84,7 +119,45 @@ def config_block(s, port):
             "# GKCorrelationFormat uuid7, GKCorrelationTrust all, "
             "GKTraceparent propagate\n"
             f"LoadModule gk_log_module {LOG_SNAP}\n")
+    if s.name in ACCESS_LOGS:
+        path = access_log(s, cg=port == s.cg_port)
+        if os.path.exists(path):
+            os.unlink(path)    # a fresh file for every run
+        if s.name == "log-combined":
+            load += ("# mod_log_config and mod_logio are built in "
+                     "(apache2 -l)\n" + COMBINED
+                     + f"CustomLog {path} combined\n")
+        else:
+            load += f"GKLog {path}\n"
     return load, "    Require all granted\n"
+
+
+def access_log(s, cg=False):
+    return access_path(s.name, cg)
+
+
+def access_path(name, cg=False):
+    return os.path.join(CG if cg else SRV, name, ACCESS_LOGS[name][0])
+
+
+def count_lines(name, cg=False):
+    """(lines, lines that are not one JSON object, or None for the combined
+    log) of the server's access log."""
+    path = access_path(name, cg)
+    n, bad = 0, 0
+    try:
+        with open(path, "rb") as f:
+            for line in f:
+                n += 1
+                if ACCESS_LOGS[name][1]:
+                    try:
+                        if not isinstance(json.loads(line), dict):
+                            bad += 1
+                    except ValueError:
+                        bad += 1
+    except OSError:
+        return 0, None
+    return n, (bad if ACCESS_LOGS[name][1] else None)
 
 
 def verify_generated(i, r, body):
@@ -123,17 +196,33 @@ def check(s, port=None):
     if not (gen and kept and repl):
         log_tail(s)
         die(f"{s.name}: unexpected: {res}")
+    if s.name in ACCESS_LOGS:
+        hdrs = dict(ACCESS.extra)
+        st, _, body = http_get(port, headers=hdrs)
+        if st != 200 or body != BODY:
+            die(f"{s.name}: expected 200, got {st}")
+        REQUESTS[s.name] = REQUESTS.get(s.name, 0) + 5
+        res += f"; {ACCESS_LOGS[s.name][0]}"
     return res
 
 
 # ------------------------------------------------------------ callgrind --
 
 LABELS = {"log": "log: generated UUIDv7 (no extra header)",
-          "log-in": f"log-in: incoming {HEADER} kept"}
+          "log-in": f"log-in: incoming {HEADER} kept",
+          "log-combined": "log-combined: CustomLog combined (× log-combined)",
+          "log-json": "log-json: GKLog (× log-combined)"}
 
 
 def cg_runs(s):
     verify = verify_kept if s.profile is CID else verify_generated
+    if s.name in ACCESS_LOGS:
+        # compared with log-combined; log-json's per-function differences
+        # from it go to log-json.repeat.vs-log-combined.txt
+        return [CgRun(s.name, s, s.profile, "repeat", "repeat",
+                      "log-combined", LABELS[s.name], verify=verify,
+                      vs_bare=s.name == "log-json",
+                      vs_file="vs-log-combined")]
     return [CgRun(s.name, s, s.profile, "repeat", "repeat",
                   f"bare-{s.profile.name}", LABELS.get(s.name, s.name),
                   verify=verify, vs_bare=True)]
@@ -152,7 +241,32 @@ def cg_targets(results):
         if rs is not None and results[k].get("steady") is not None:
             line += f" (steady state {rs:.2f})"
         tg.append(line)
+    r = cg_ratio(results, "log-json", "log-combined")
+    if r is not None:
+        line = (f"callgrind log-json <= 1.05 × log-combined (same request): "
+                f"{r:.2f} {'PASS' if r <= 1.05 else 'FAIL'}")
+        rs = cg_ratio(results, "log-json", "log-combined", steady=True)
+        if rs is not None and results["log-json"].get("steady") is not None:
+            line += (f" (steady state {rs:.3f} "
+                     f"{'PASS' if rs <= 1.05 else 'FAIL'})")
+        tg.append(line)
+    # the last run of each (N, or 2N requests with BENCH_CG_STEADY=1) left
+    # its access log: one line per request
+    want = (2 if CG_STEADY else 1) * CG_N
+    for name in ACCESS_LOGS:
+        if name in results:
+            tg.append(lines_check(name, count_lines(name, cg=True),
+                                  want, want))
     return tg
+
+
+def lines_check(name, counted, lo, hi):
+    n, bad = counted
+    ok = lo <= n <= hi and not bad
+    return (f"{name} {ACCESS_LOGS[name][0]}: {n} lines for "
+            + (f"{lo} requests" if lo == hi else f"{lo} to {hi} requests")
+            + ("" if bad is None else f", {bad} not JSON objects")
+            + f" {'OK' if ok else 'WRONG'}")
 
 
 # ------------------------------------------------------------------ wrk --
@@ -164,20 +278,24 @@ def wrk_report(targets, res, med, spread, ratios):
     if not mine:
         return []
     m = "repeat"
-    lines = ["| server | same request: req/s (min–max) | × bare: median of "
-             "the rounds (min–max) |", "|---|---:|---:|"]
+    acc = [t for t in mine if t.name in ACCESS_LOGS]
+    vs = " (log-json: × log-combined)" if acc else ""
+    lines = ["| server | same request: req/s (min–max) | × bare"
+             f"{vs}: median of the rounds (min–max) |", "|---|---:|---:|"]
     rounds = []
     for t in mine:
         v = med.get(m, {}).get(t.name)
         lo, hi = spread.get(m, {}).get(t.name, (0, 0))
-        if t.is_bare:
+        # log-combined and log-json: × log-combined
+        base = "log-combined" if t.name in ACCESS_LOGS else t.base
+        if t.is_bare or t.name == "log-combined":
             r = "1.00"
         else:
-            pr = per_round(res, m, t.name, t.base)
+            pr = per_round(res, m, t.name, base)
             if pr:
                 r = (f"{statistics.median(pr):.2f} "
                      f"({min(pr):.2f}–{max(pr):.2f})")
-                rounds.append(f"{t.name} / {t.base}: "
+                rounds.append(f"{t.name} / {base}: "
                               + " ".join(f"{x:.2f}" for x in pr))
             else:
                 r = "–"
@@ -187,7 +305,24 @@ def wrk_report(targets, res, med, spread, ratios):
     if rounds:
         lines += ["", "Per round (runs made back to back): "
                   + "; ".join(rounds)]
+    pr = per_round(res, m, "log-json", "log-combined")
+    if pr:
+        lines += ["", "log-json / log-combined: median "
+                  f"{statistics.median(pr):.3f} (rounds {min(pr):.3f}–"
+                  f"{max(pr):.3f}); per round: "
+                  + " ".join(f"{x:.3f}" for x in pr)]
+    for t in acc:
+        lines.append(f"{t.name}: " + access_lines(t.srv))
     return lines
+
+
+def access_lines(s):
+    """Lines in the server's access log against the requests wrk reported
+    (and check sent); wrk does not count the requests still in flight when
+    it stops (at most one per connection and run)."""
+    got = REQUESTS.get(s.name, 0)
+    runs = REQUESTS.get(s.name + " runs", 0)
+    return lines_check(s.name, count_lines(s.name), got, got + CONNS * runs)
 
 
 def wrk_targets(ratios, res):
@@ -198,4 +333,9 @@ def wrk_targets(ratios, res):
             out.append(f"throughput {k} / bare: {statistics.median(pr):.2f} "
                        f"(rounds {min(pr):.2f}–{max(pr):.2f}; reported, no "
                        "target)")
+    pr = per_round(res, "repeat", "log-json", "log-combined")
+    if pr:
+        out.append(f"throughput log-json / log-combined: "
+                   f"{statistics.median(pr):.3f} (rounds {min(pr):.3f}–"
+                   f"{max(pr):.3f}; reported beside the callgrind target)")
     return out

@@ -84,6 +84,12 @@ def busy_seconds():
     return (sum(v) - v[3] - v[4]) / CLK
 
 
+# Requests wrk completed, per target name (warm-up included), and under
+# "<name> runs" the number of runs: a suite can compare them with what the
+# server logged.
+REQUESTS = {}
+
+
 def wrk(t, mode, duration):
     """One wrk run; returns (requests/s, CPU seconds per second that other
     processes than wrk, this script and the measured httpd used)."""
@@ -108,6 +114,10 @@ def wrk(t, mode, duration):
     m = re.search(r"Requests/sec:\s+([\d.]+)", out)
     if r.returncode != 0 or not m:
         die(f"wrk failed on {t.name}:\n{out}")
+    n = re.search(r"(\d+) requests in", out)
+    if n:
+        REQUESTS[t.name] = REQUESTS.get(t.name, 0) + int(n.group(1))
+        REQUESTS[t.name + " runs"] = REQUESTS.get(t.name + " runs", 0) + 1
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     sock = re.search(r"Socket errors:(.*)", out)
     if bad or sock:
