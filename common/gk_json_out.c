@@ -55,6 +55,12 @@ static apr_size_t utf8_len(const unsigned char *s, apr_size_t n)
 }
 
 /* Escape at most lim input bytes (of len) into dst. */
+/* 1 for the bytes that go out as they are: printable ASCII but '"' (0x22)
+ * and '\\' (0x5c). */
+static const unsigned char plain[256] = {
+    [0x20 ... 0x21] = 1, [0x23 ... 0x5b] = 1, [0x5d ... 0x7e] = 1,
+};
+
 static apr_size_t escape(char *dst, apr_size_t cap, const char *src,
                          apr_size_t len, apr_size_t lim, apr_size_t *used)
 {
@@ -68,7 +74,22 @@ static apr_size_t escape(char *dst, apr_size_t cap, const char *src,
         unsigned char c = s[i];
         char tmp[6];
         const char *out = tmp;
-        apr_size_t in = 1, k;
+        apr_size_t in = 1, k, j = i;
+
+        /* most of a line is plain: copy each run at once */
+        while (j < lim && plain[s[j]]) {
+            j++;
+        }
+        if (j > i) {
+            k = j - i < cap - o ? j - i : cap - o;
+            memcpy(dst + o, src + i, k);
+            o += k;
+            i += k;
+            if (i < j) {
+                break;              /* out of room */
+            }
+            continue;
+        }
 
         if (c == '"' || c == '\\') {
             tmp[0] = '\\';

@@ -419,15 +419,41 @@ void gk_log_json_child_init(apr_pool_t *p, server_rec *main_s)
 
 /* ---- common pieces -------------------------------------------------------- */
 
+/* n as `width` decimal digits at p (n fits; every line has a timestamp,
+ * so no printf here). */
+static char *digits(char *p, int n, int width)
+{
+    int i;
+
+    for (i = width - 1; i >= 0; i--) {
+        p[i] = (char)('0' + n % 10);
+        n /= 10;
+    }
+    return p + width;
+}
+
 /* "2026-11-29T20:41:40.123456Z" into buf (28 bytes). */
 static void rfc3339(char *buf, apr_time_t t)
 {
     apr_time_exp_t x;
+    char *p = buf;
 
     apr_time_exp_gmt(&x, t);
-    apr_snprintf(buf, 28, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
-                 x.tm_year + 1900, x.tm_mon + 1, x.tm_mday, x.tm_hour,
-                 x.tm_min, x.tm_sec, x.tm_usec);
+    p = digits(p, x.tm_year + 1900, 4);
+    *p++ = '-';
+    p = digits(p, x.tm_mon + 1, 2);
+    *p++ = '-';
+    p = digits(p, x.tm_mday, 2);
+    *p++ = 'T';
+    p = digits(p, x.tm_hour, 2);
+    *p++ = ':';
+    p = digits(p, x.tm_min, 2);
+    *p++ = ':';
+    p = digits(p, x.tm_sec, 2);
+    *p++ = '.';
+    p = digits(p, x.tm_usec, 6);
+    *p++ = 'Z';
+    *p = '\0';
 }
 
 static void put_time(gk_json_out_t *o, apr_time_t t)
