@@ -125,7 +125,7 @@ static int uses_json_item(const ap_directive_t *n)
     return 0;
 }
 
-static int pre_connection(conn_rec *c, void *csd)
+int gk_log_pre_connection(conn_rec *c, void *csd)
 {
     gk_log_bytes_t *b;
 
@@ -200,8 +200,8 @@ static apr_status_t forget_error_dest(void *data)
     return APR_SUCCESS;
 }
 
-static int open_logs(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
-                     server_rec *main_s)
+int gk_log_open_logs(apr_pool_t *pconf, apr_pool_t *plog,
+                     apr_pool_t *ptemp, server_rec *main_s)
 {
     server_rec *s;
     int i, logs = 0;
@@ -793,7 +793,7 @@ static int dest_wants(request_rec *r, const gk_log_dest_t *d)
     return 1;
 }
 
-static int log_transaction(request_rec *r)
+int gk_log_json_log_transaction(request_rec *r)
 {
     const gk_log_srv_conf_t *c = gk_log_srv_conf(r->server);
     gk_log_bytes_t *cb = conn_bytes(r->connection), bytes;
@@ -956,7 +956,7 @@ static apr_size_t msg_tag(const char *m)
 
 /* Called for every line httpd writes to its error log (after its level
  * check). Allocates nothing: the line is built on the stack. */
-static void error_log_hook(const ap_errorlog_info *info, const char *errstr)
+void gk_log_error_log(const ap_errorlog_info *info, const char *errstr)
 {
     char buf[ERR_LINE_MAX];
     gk_json_out_t o;
@@ -1021,7 +1021,7 @@ static void error_log_hook(const ap_errorlog_info *info, const char *errstr)
 
 /* ---- registration --------------------------------------------------------- */
 
-static int json_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+int gk_log_json_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
                            apr_pool_t *ptemp)
 {
     APR_OPTIONAL_FN_TYPE(ap_register_log_handler) *reg =
@@ -1034,23 +1034,11 @@ static int json_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
     return OK;
 }
 
-void gk_log_json_register(apr_pool_t *p)
+void gk_log_json_register_filters(void)
 {
-    /* after mod_log_config's pre_config (REALLY_FIRST), which makes the
-     * handler table */
-    static const char *const pre_pred[] = {"mod_log_config.c", NULL};
-    /* after mod_log_config's log_transaction: %^GJ reads the byte counts
-     * before this module starts them again */
-    static const char *const tx_pred[] = {"mod_log_config.c", NULL};
-
-    in_filter = ap_register_input_filter("GK_LOG_BYTES_IN", count_in, NULL,
-                                         AP_FTYPE_NETWORK - 1);
-    out_filter = ap_register_output_filter("GK_LOG_BYTES_OUT", count_out,
-                                           NULL, AP_FTYPE_NETWORK - 1);
-    ap_hook_pre_config(json_pre_config, pre_pred, NULL, APR_HOOK_MIDDLE);
-    ap_hook_pre_connection(pre_connection, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_open_logs(open_logs, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_log_transaction(log_transaction, tx_pred, NULL, APR_HOOK_MIDDLE);
-    ap_hook_error_log(error_log_hook, NULL, NULL, APR_HOOK_MIDDLE);
-    APR_REGISTER_OPTIONAL_FN(gk_log_audit);
+    in_filter = ap_register_input_filter("GK_LOG_BYTES_IN", count_in,
+                                         NULL, AP_FTYPE_NETWORK - 1);
+    out_filter = ap_register_output_filter("GK_LOG_BYTES_OUT",
+                                           count_out, NULL,
+                                           AP_FTYPE_NETWORK - 1);
 }

@@ -6,6 +6,7 @@
 
 #include "httpd.h"
 #include "http_config.h"
+#include "http_core.h" /* ap_errorlog_info */
 #include "http_log.h"
 #include "http_request.h"
 #include "ap_expr.h"
@@ -129,8 +130,15 @@ void gk_log_insert_error_filter(request_rec *r);
 int gk_log_log_transaction(request_rec *r);
 
 /* gk_log_json.c: the JSON logs */
-void gk_log_json_register(apr_pool_t *p);
+void gk_log_json_register_filters(void);
+int gk_log_json_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                           apr_pool_t *ptemp);
+int gk_log_open_logs(apr_pool_t *pconf, apr_pool_t *plog,
+                     apr_pool_t *ptemp, server_rec *main_s);
 void gk_log_json_child_init(apr_pool_t *p, server_rec *s);
+int gk_log_pre_connection(conn_rec *c, void *csd);
+int gk_log_json_log_transaction(request_rec *r);
+void gk_log_error_log(const ap_errorlog_info *info, const char *errstr);
 
 /* The optional functions of mod_gk_log.h. */
 const char *gk_log_correlation_id(request_rec *r);

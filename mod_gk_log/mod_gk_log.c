@@ -9,6 +9,8 @@
  * order").
  */
 #define GK_LOG_MODULE_FILE /* AP_DECLARE_MODULE below names the module */
+#include "httpd.h"
+#include "http_connection.h"
 #include "http_protocol.h"
 #include "http_request.h"
 
@@ -37,10 +39,24 @@ static void register_hooks(apr_pool_t *p)
     };
     /* r->log_id in place before any access log line is written */
     static const char *const logtx_succ[] = {"mod_log_config.c", NULL};
+    /* %^GJ: after mod_log_config's pre_config (REALLY_FIRST), which makes
+     * the handler table; the JSON line after mod_log_config's
+     * log_transaction, since %^GJ reads the byte counts before this module
+     * starts them again */
+    static const char *const after_log_config[] = {"mod_log_config.c",
+                                                   NULL};
 
     gk_log_register_filters();
-    gk_log_json_register(p);
+    gk_log_json_register_filters();
     ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_pre_config(gk_log_json_pre_config, after_log_config, NULL,
+                       APR_HOOK_MIDDLE);
+    ap_hook_open_logs(gk_log_open_logs, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_pre_connection(gk_log_pre_connection, NULL, NULL,
+                           APR_HOOK_MIDDLE);
+    ap_hook_log_transaction(gk_log_json_log_transaction, after_log_config,
+                            NULL, APR_HOOK_MIDDLE);
+    ap_hook_error_log(gk_log_error_log, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(gk_log_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(gk_log_json_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_create_request(gk_log_create_request, NULL, NULL,
@@ -57,6 +73,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_log_transaction(gk_log_log_transaction, NULL, logtx_succ,
                             APR_HOOK_REALLY_FIRST);
     APR_REGISTER_OPTIONAL_FN(gk_log_correlation_id);
+    APR_REGISTER_OPTIONAL_FN(gk_log_audit);
 }
 
 AP_DECLARE_MODULE(gk_log) = {
