@@ -1,12 +1,10 @@
 """Helpers of the mod_gk_headers tests (test_headers_*.py): the headers of
 each profile, a scripted backend, a CGI that sets its own headers."""
 
-import socket
-import threading
-
 import pytest
 
 from gk_log_helpers import header_values
+from gkhttpd.rawbackend import RawBackend
 
 XCTO = "X-Content-Type-Options"
 XFO = "X-Frame-Options"
@@ -87,83 +85,22 @@ def assert_none(r):
         assert header_values(r, name) == [], (r.status_code, name)
 
 
-class ScriptedBackend:
+class ScriptedBackend(RawBackend):
     """An HTTP/1.1 backend on 127.0.0.1 that answers each path prefix
     with a chosen status, header lines (duplicates allowed) and body."""
 
+    REASON = "X"
+
     def __init__(self, routes, default=(200, [], b"ok\n")):
+        super().__init__()
         self.routes = routes        # [(prefix, (status, headers, body))]
         self.default = default
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(64)
-        self._sock.settimeout(0.2)
-        self.port = self._sock.getsockname()[1]
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
 
-    def start(self):
-        self._thread.start()
-        return self
-
-    def stop(self):
-        self._stop.set()
-        self._thread.join(5)
-        self._sock.close()
-
-    def _serve(self):
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self._handle, args=(conn,),
-                             daemon=True).start()
-
-    def _answer(self, path):
+    def answer(self, method, path):
         for prefix, ans in self.routes:
             if path.startswith(prefix):
                 return ans
         return self.default
-
-    def _handle(self, conn):
-        conn.settimeout(10)
-        buf = b""
-        try:
-            while True:
-                while b"\r\n\r\n" not in buf:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        return
-                    buf += chunk
-                head, _, buf = buf.partition(b"\r\n\r\n")
-                lines = head.split(b"\r\n")
-                method, path = lines[0].split(b" ")[:2]
-                length = 0
-                for l in lines[1:]:
-                    k, _, v = l.partition(b":")
-                    if k.strip().lower() == b"content-length":
-                        length = int(v)
-                while len(buf) < length:
-                    buf += conn.recv(65536)
-                buf = buf[length:]
-                status, headers, body = self._answer(path.decode("latin-1"))
-                if isinstance(body, str):
-                    body = body.encode()
-                out = b"HTTP/1.1 %d X\r\nContent-Length: %d\r\n" % (
-                    status, len(body))
-                for k, v in headers:
-                    out += ("%s: %s\r\n" % (k, v)).encode("latin-1")
-                if status in (204, 304) or method == b"HEAD":
-                    body = b""
-                conn.sendall(out + b"\r\n" + body)
-        except OSError:
-            return
-        finally:
-            conn.close()
 
 
 # A CGI that sets the headers a framework would.

@@ -10,7 +10,8 @@ which a CGI environment or a framework would already have interpreted.
         b.header_lines(head)        # [(name_bytes, value_bytes), ...]
 
 `reply_headers` (a list of (name, value) str pairs) are added to every
-answer, e.g. to play a backend that echoes a header back.
+answer, e.g. to play a backend that echoes a header back; a subclass that
+overrides answer() chooses status, headers and body per request.
 """
 
 import socket
@@ -67,6 +68,15 @@ class RawBackend:
             out.append((name, value.strip(b" \t")))
         return out
 
+    # The reason phrase of every answer.
+    REASON = "OK"
+
+    def answer(self, method, path):
+        """(status, [(name, value)...], body) for a request; a subclass
+        answers as it likes."""
+        return (200, [("Content-Type", "text/plain")] + self.reply_headers,
+                b"ok\n")
+
     def _serve(self):
         while not self._stop.is_set():
             try:
@@ -101,12 +111,18 @@ class RawBackend:
                         return
                     buf += chunk
                 buf = buf[length:]
-                body = b"ok\n"
-                extra = b"".join(("%s: %s\r\n" % kv).encode("latin-1")
-                                 for kv in self.reply_headers)
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain"
-                             b"\r\nContent-Length: %d\r\n" % len(body)
-                             + extra + b"\r\n" + body)
+                method, path = head.split(b"\r\n", 1)[0].split(b" ")[:2]
+                status, headers, body = self.answer(
+                    method.decode("latin-1"), path.decode("latin-1"))
+                if isinstance(body, str):
+                    body = body.encode()
+                out = b"HTTP/1.1 %d %s\r\nContent-Length: %d\r\n" % (
+                    status, self.REASON.encode(), len(body))
+                for kv in headers:
+                    out += ("%s: %s\r\n" % kv).encode("latin-1")
+                if status in (204, 304) or method == b"HEAD":
+                    body = b""
+                conn.sendall(out + b"\r\n" + body)
         except OSError:
             return
         finally:
