@@ -265,15 +265,12 @@ static const char *add_audience(cmd_parms *cmd, void *dc, const char *arg)
 
 static const char *set_token_type(cmd_parms *cmd, void *dc, const char *arg)
 {
+    static const gk_ap_keyword_t types[] = {
+        {"any", 0}, {"at+jwt", 1}, {NULL, 0}
+    };
     gk_auth_dir_conf_t *c = dc;
 
-    if (!strcasecmp(arg, "any")) {
-        c->require_at_jwt = 0;
-    }
-    else if (!strcasecmp(arg, "at+jwt")) {
-        c->require_at_jwt = 1;
-    }
-    else {
+    if (!gk_ap_keyword(arg, types, &c->require_at_jwt)) {
         return gk_ap_cmd_error(cmd, "'%s': use 'any' or 'at+jwt'", arg);
     }
     return NULL;
@@ -369,15 +366,12 @@ static const char *add_claim_header(cmd_parms *cmd, void *dc,
 
 static const char *set_error_detail(cmd_parms *cmd, void *dc, const char *arg)
 {
+    static const gk_ap_keyword_t details[] = {
+        {"full", 0}, {"terse", 1}, {NULL, 0}
+    };
     gk_auth_dir_conf_t *c = dc;
 
-    if (!strcasecmp(arg, "full")) {
-        c->terse = 0;
-    }
-    else if (!strcasecmp(arg, "terse")) {
-        c->terse = 1;
-    }
-    else {
+    if (!gk_ap_keyword(arg, details, &c->terse)) {
         return gk_ap_cmd_error(cmd, "'%s': use 'full' or 'terse'", arg);
     }
     return NULL;

@@ -168,21 +168,16 @@ static const char *check_name(cmd_parms *cmd, const char *name)
 
 static const char *set_profile(cmd_parms *cmd, void *dc, const char *arg)
 {
+    static const gk_ap_keyword_t profiles[] = {
+        {"api", GK_HEADERS_PROFILE_API},
+        {"html", GK_HEADERS_PROFILE_HTML},
+        {"strict", GK_HEADERS_PROFILE_STRICT},
+        {"off", GK_HEADERS_PROFILE_OFF},
+        {NULL, 0}
+    };
     gk_headers_dir_conf_t *c = dc;
 
-    if (!strcasecmp(arg, "api")) {
-        c->profile = GK_HEADERS_PROFILE_API;
-    }
-    else if (!strcasecmp(arg, "html")) {
-        c->profile = GK_HEADERS_PROFILE_HTML;
-    }
-    else if (!strcasecmp(arg, "strict")) {
-        c->profile = GK_HEADERS_PROFILE_STRICT;
-    }
-    else if (!strcasecmp(arg, "off")) {
-        c->profile = GK_HEADERS_PROFILE_OFF;
-    }
-    else {
+    if (!gk_ap_keyword(arg, profiles, &c->profile)) {
         return gk_ap_cmd_error(cmd, "'%s' is not a profile: api, html, "
                                "strict or off", arg);
     }
@@ -228,6 +223,11 @@ static const char *set_header(cmd_parms *cmd, void *dc, const char *name,
 static const char *set_policy(cmd_parms *cmd, void *dc, const char *name,
                               const char *arg)
 {
+    static const gk_ap_keyword_t policies[] = {
+        {"override", GK_HEADERS_OVERRIDE},
+        {"keep-backend", GK_HEADERS_KEEP_BACKEND},
+        {NULL, 0}
+    };
     gk_headers_dir_conf_t *c = dc;
     gk_headers_policy_t *pl;
     const char *e = check_name(cmd, name);
@@ -236,13 +236,7 @@ static const char *set_policy(cmd_parms *cmd, void *dc, const char *name,
     if (e) {
         return e;
     }
-    if (!strcasecmp(arg, "override")) {
-        policy = GK_HEADERS_OVERRIDE;
-    }
-    else if (!strcasecmp(arg, "keep-backend")) {
-        policy = GK_HEADERS_KEEP_BACKEND;
-    }
-    else {
+    if (!gk_ap_keyword(arg, policies, &policy)) {
         return gk_ap_cmd_error(cmd, "'%s' is not a policy: override or "
                                "keep-backend", arg);
     }

@@ -231,15 +231,11 @@ static const char *set_trust(cmd_parms *cmd, void *dc, int argc,
 
 static const char *set_format(cmd_parms *cmd, void *dc, const char *arg)
 {
-    gk_log_srv_conf_t *c = srv_conf(cmd);
+    static const gk_ap_keyword_t formats[] = {
+        {"uuid7", GK_LOG_FMT_UUID7}, {"uuid4", GK_LOG_FMT_UUID4}, {NULL, 0}
+    };
 
-    if (!strcasecmp(arg, "uuid7")) {
-        c->format = GK_LOG_FMT_UUID7;
-    }
-    else if (!strcasecmp(arg, "uuid4")) {
-        c->format = GK_LOG_FMT_UUID4;
-    }
-    else {
+    if (!gk_ap_keyword(arg, formats, &srv_conf(cmd)->format)) {
         return gk_ap_cmd_error(cmd, "'%s': use 'uuid7' or 'uuid4'", arg);
     }
     return NULL;
@@ -247,18 +243,14 @@ static const char *set_format(cmd_parms *cmd, void *dc, const char *arg)
 
 static const char *set_traceparent(cmd_parms *cmd, void *dc, const char *arg)
 {
-    gk_log_srv_conf_t *c = srv_conf(cmd);
+    static const gk_ap_keyword_t modes[] = {
+        {"propagate", GK_LOG_TP_PROPAGATE},
+        {"generate", GK_LOG_TP_GENERATE},
+        {"off", GK_LOG_TP_OFF},
+        {NULL, 0}
+    };
 
-    if (!strcasecmp(arg, "propagate")) {
-        c->traceparent = GK_LOG_TP_PROPAGATE;
-    }
-    else if (!strcasecmp(arg, "generate")) {
-        c->traceparent = GK_LOG_TP_GENERATE;
-    }
-    else if (!strcasecmp(arg, "off")) {
-        c->traceparent = GK_LOG_TP_OFF;
-    }
-    else {
+    if (!gk_ap_keyword(arg, modes, &srv_conf(cmd)->traceparent)) {
         return gk_ap_cmd_error(cmd, "'%s': use 'propagate', 'generate' or "
                                "'off'", arg);
     }

@@ -57,6 +57,17 @@ const char *gk_ap_cmd_error(cmd_parms *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* A whole number within [min, max], or an error naming the directive. */
+/* One keyword a directive takes and the value it stands for; a list of
+ * them ends with a NULL name. */
+typedef struct {
+    const char *name;
+    int value;
+} gk_ap_keyword_t;
+
+/* Is arg one of the keywords (any case)? Then *out is its value. The
+ * caller words the error, which names the choices. */
+int gk_ap_keyword(const char *arg, const gk_ap_keyword_t *words, int *out);
+
 const char *gk_ap_parse_int(cmd_parms *cmd, const char *arg, int min,
                             int max, int *out);
 

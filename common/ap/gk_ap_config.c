@@ -16,6 +16,17 @@ const char *gk_ap_cmd_error(cmd_parms *cmd, const char *fmt, ...)
     return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", msg, NULL);
 }
 
+int gk_ap_keyword(const char *arg, const gk_ap_keyword_t *words, int *out)
+{
+    for (; words->name; words++) {
+        if (!strcasecmp(arg, words->name)) {
+            *out = words->value;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 const char *gk_ap_parse_int(cmd_parms *cmd, const char *arg, int min,
                             int max, int *out)
 {
