@@ -271,7 +271,7 @@ int gk_auth_header_parser(request_rec *r)
     const gk_auth_dir_conf_t *conf =
         ap_get_module_config(r->per_dir_config, &gk_auth_module);
 
-    gk_ap_scrub_headers(r, conf->claim_header_names);
+    gk_ap_scrub_headers(r, conf->claim_header_names, NULL);
     return DECLINED;
 }
 

@@ -71,7 +71,7 @@ int gk_headers_nonce_request(request_rec *r)
     /* whatever the client sent under the name (any case, '_' for '-') is
      * gone before the backend reads it */
     names = gk_headers_conf_nonce_header(sc);
-    gk_ap_scrub_headers(r, names);
+    gk_ap_scrub_headers(r, names, NULL);
     apr_table_setn(r->headers_in, APR_ARRAY_IDX(names, 0, const char *),
                    st->nonce);
     apr_table_setn(r->subprocess_env, GK_HEADERS_ENV_NONCE, st->nonce);

@@ -39,11 +39,11 @@ void *gk_log_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
      * a header replaces the main server's name and aliases */
     if (add->header) {
         c->header = add->header;
-        c->aliases = add->aliases;
+        c->names = add->names;
     }
     else {
         c->header = base->header;
-        c->aliases = base->aliases;
+        c->names = base->names;
     }
     c->trust = GK_MERGE_PTR(base, add, trust);
     c->format = GK_MERGE_INT(base, add, format);
@@ -78,9 +78,17 @@ const char *gk_log_conf_header(const gk_log_srv_conf_t *c)
     return c->header ? c->header : GK_LOG_DEFAULT_HEADER;
 }
 
-const apr_array_header_t *gk_log_conf_aliases(const gk_log_srv_conf_t *c)
+static apr_array_header_t *default_names;
+
+void gk_log_conf_init_defaults(apr_pool_t *p)
 {
-    return c->header ? c->aliases : NULL;
+    default_names = apr_array_make(p, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(default_names, const char *) = GK_LOG_DEFAULT_HEADER;
+}
+
+const apr_array_header_t *gk_log_conf_names(const gk_log_srv_conf_t *c)
+{
+    return c->header ? c->names : default_names;
 }
 
 const gk_ap_trust_t *gk_log_conf_trust(const gk_log_srv_conf_t *c)
@@ -174,7 +182,7 @@ static const char *set_header(cmd_parms *cmd, void *dc, int argc,
                               char *const argv[])
 {
     gk_log_srv_conf_t *c = srv_conf(cmd);
-    apr_array_header_t *aliases = NULL;
+    apr_array_header_t *names;
     int i, j;
 
     if (argc < 1) {
@@ -205,14 +213,12 @@ static const char *set_header(cmd_parms *cmd, void *dc, int argc,
             }
         }
     }
-    if (argc > 1) {
-        aliases = apr_array_make(cmd->pool, argc - 1, sizeof(const char *));
-        for (i = 1; i < argc; i++) {
-            APR_ARRAY_PUSH(aliases, const char *) = argv[i];
-        }
+    names = apr_array_make(cmd->pool, argc, sizeof(const char *));
+    for (i = 0; i < argc; i++) {
+        APR_ARRAY_PUSH(names, const char *) = argv[i];
     }
     c->header = argv[0];
-    c->aliases = aliases;
+    c->names = names;
     return NULL;
 }
 

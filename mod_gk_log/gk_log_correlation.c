@@ -33,7 +33,6 @@
 
 #include "gk_log_private.h"
 #include "gk_rand.h"
-#include "gk_http.h"
 #include "gk_trace.h"
 #include "gk_uuid.h"
 #include "mod_gk_log.h"
@@ -155,35 +154,6 @@ static void bind_request(request_rec *r, gk_log_req_t *rq)
 
 /* ---- the decision, in post_read_request -------------------------------- */
 
-/* Remove every request header a backend reads as `name` (any case, '-'
- * or '_'): a client's X_Correlation_ID must not reach a CGI or WSGI
- * backend as HTTP_X_CORRELATION_ID next to ours. */
-static void scrub(request_rec *r, const char *name, const char *keep)
-{
-    const apr_array_header_t *a = apr_table_elts(r->headers_in);
-    const apr_table_entry_t *e = (const apr_table_entry_t *)a->elts;
-    apr_size_t len = strlen(name);
-    const char *drop[8], **more = NULL;
-    int i, n = 0;
-
-    /* one pass: collect, then remove (a removal reorders the table) */
-    for (i = 0; i < a->nelts; i++) {
-        if (!e[i].key || strlen(e[i].key) != len /* cheaper first */
-            || !gk_http_header_same(e[i].key, name)
-            || (keep && e[i].val == keep && !strcasecmp(e[i].key, name))) {
-            continue;
-        }
-        if (n == 8 && !more) {
-            more = apr_palloc(r->pool, sizeof(*more) * (apr_size_t)a->nelts);
-            memcpy(more, drop, sizeof(drop));
-        }
-        (more ? more : drop)[n++] = e[i].key;
-    }
-    for (i = 0; i < n; i++) {
-        apr_table_unset(r->headers_in, (more ? more : drop)[i]);
-    }
-}
-
 /* The request header the backend gets: the ID alone under its name, no
  * other spelling of the name or an alias. An incoming ID that was kept
  * stays where it is (kept: its value, the only copy under the name). The
@@ -191,16 +161,9 @@ static void scrub(request_rec *r, const char *name, const char *keep)
 static void set_headers(request_rec *r, const gk_log_srv_conf_t *conf,
                         const char *id, const char *kept)
 {
-    const char *name = gk_log_conf_header(conf);
-    const apr_array_header_t *aliases = gk_log_conf_aliases(conf);
-    int i;
-
-    scrub(r, name, kept);
-    for (i = 0; aliases && i < aliases->nelts; i++) {
-        scrub(r, APR_ARRAY_IDX(aliases, i, const char *), NULL);
-    }
+    gk_ap_scrub_headers(r, gk_log_conf_names(conf), kept);
     if (id && !kept) {
-        apr_table_setn(r->headers_in, name, id);
+        apr_table_setn(r->headers_in, gk_log_conf_header(conf), id);
     }
 }
 
@@ -214,18 +177,17 @@ typedef enum {
 static void decide_id(request_rec *r, gk_log_state_t *st,
                       const gk_log_srv_conf_t *conf)
 {
-    const char *name = gk_log_conf_header(conf);
-    const apr_array_header_t *aliases = gk_log_conf_aliases(conf);
-    const char *prov = st->id, *in, *in_name = name, *id = NULL;
+    const apr_array_header_t *names = gk_log_conf_names(conf);
+    const char *name = APR_ARRAY_IDX(names, 0, const char *);
+    const char *prov = st->id, *in = NULL, *in_name = name, *id = NULL;
     int fmt = gk_log_conf_format(conf);
     incoming_e why = IN_NONE;
     int i;
 
     /* the first of the names the request carries decides; httpd has
      * joined repeated fields with ", ", which the grammar refuses */
-    in = apr_table_get(r->headers_in, name);
-    for (i = 0; !in && aliases && i < aliases->nelts; i++) {
-        in_name = APR_ARRAY_IDX(aliases, i, const char *);
+    for (i = 0; !in && i < names->nelts; i++) {
+        in_name = APR_ARRAY_IDX(names, i, const char *);
         in = apr_table_get(r->headers_in, in_name);
     }
     if (in) {

@@ -71,8 +71,8 @@ typedef struct {
 typedef struct {
     int enabled;                    /* GKCorrelation */
     const char *header;             /* GKCorrelationHeader: the name */
-    apr_array_header_t *aliases;    /* and its aliases (const char *),
-                                     * NULL for none; set together */
+    apr_array_header_t *names;      /* the name, then its aliases
+                                     * (const char *); set together */
     const gk_ap_trust_t *trust;     /* GKCorrelationTrust */
     int format;                     /* GKCorrelationFormat */
     int traceparent;                /* GKTraceparent */
@@ -104,8 +104,10 @@ void *gk_log_merge_srv_conf(apr_pool_t *p, void *basev, void *addv);
 const gk_log_srv_conf_t *gk_log_srv_conf(const server_rec *s);
 int gk_log_conf_enabled(const gk_log_srv_conf_t *c);
 const char *gk_log_conf_header(const gk_log_srv_conf_t *c);
-/* The aliases accepted on input, or NULL for none. */
-const apr_array_header_t *gk_log_conf_aliases(const gk_log_srv_conf_t *c);
+/* The name, then the aliases accepted on input. */
+const apr_array_header_t *gk_log_conf_names(const gk_log_srv_conf_t *c);
+/* Make the defaults the getters hand out (pre_config). */
+void gk_log_conf_init_defaults(apr_pool_t *p);
 const gk_ap_trust_t *gk_log_conf_trust(const gk_log_srv_conf_t *c);
 gk_log_format_e gk_log_conf_format(const gk_log_srv_conf_t *c);
 gk_log_tp_mode_e gk_log_conf_traceparent(const gk_log_srv_conf_t *c);

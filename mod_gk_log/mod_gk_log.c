@@ -21,6 +21,7 @@
 static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
     gk_ap_log_init(gk_log_module.module_index);
+    gk_log_conf_init_defaults(pconf);
     return OK;
 }
 

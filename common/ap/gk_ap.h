@@ -99,10 +99,13 @@ const char *gk_ap_where(cmd_parms *cmd);
 
 /* Remove from r->headers_in every header a backend could take for one of
  * names (const char *): any case, and '_' for '-' (CGI and WSGI read both
- * X-User and X_User as HTTP_X_USER; common/gk_text.h). A module calls it in
- * an early hook (header_parser) for the headers it sets for backends, so
- * that a client can never supply them. NULL or empty names: nothing. */
-void gk_ap_scrub_headers(request_rec *r, const apr_array_header_t *names);
+ * X-User and X_User as HTTP_X_USER; gk_http_header_same). A module calls it
+ * in an early hook for the headers it sets for backends, so that a client
+ * can never supply them. The entry whose value is the string keep (the same
+ * pointer, from apr_table_get) stays: a value the module decided to keep.
+ * NULL or empty names: nothing. */
+void gk_ap_scrub_headers(request_rec *r, const apr_array_header_t *names,
+                         const char *keep);
 
 /* ---- trust lists ------------------------------------------------------------ */
 

@@ -1,20 +1,26 @@
+#include <string.h>
+
 #include "gk_ap.h"
 #include "gk_http.h"
 
-/* Is key one of names, as a backend that folds names reads it? */
+/* Is key one of names, as a backend that folds names reads it? Only a
+ * name of the same length can be. */
 static int names_hold(const apr_array_header_t *names, const char *key)
 {
+    apr_size_t len = strlen(key);
     int j;
 
     for (j = 0; j < names->nelts; j++) {
-        if (gk_http_header_same(key, APR_ARRAY_IDX(names, j, const char *))) {
+        const char *name = APR_ARRAY_IDX(names, j, const char *);
+        if (strlen(name) == len && gk_http_header_same(key, name)) {
             return 1;
         }
     }
     return 0;
 }
 
-void gk_ap_scrub_headers(request_rec *r, const apr_array_header_t *names)
+void gk_ap_scrub_headers(request_rec *r, const apr_array_header_t *names,
+                         const char *keep)
 {
     const apr_array_header_t *in;
     const apr_table_entry_t *e;
@@ -26,8 +32,10 @@ void gk_ap_scrub_headers(request_rec *r, const apr_array_header_t *names)
     }
     in = apr_table_elts(r->headers_in);
     e = (const apr_table_entry_t *)in->elts;
+    /* collect, then remove: a removal reorders the table */
     for (i = 0; i < in->nelts; i++) {
-        if (!names_hold(names, e[i].key)) {
+        if (!e[i].key || (keep && e[i].val == keep)
+            || !names_hold(names, e[i].key)) {
             continue;
         }
         if (!drop) {
