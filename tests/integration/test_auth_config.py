@@ -496,9 +496,7 @@ class TestKeyReach:
         and the directives."""
         GkConf(env).add(key_layout(env, keys, text)).install()
         res = env.apache_fail()
-        assert res.refused_by_configtest, res
-        assert res.refused_at_start, res
-        assert "GK10041" in res.output, res
+        res.assert_refused("GK10041")
         assert re.search(r"<Location %s> \(defined at \S*test\.conf:\d+\)"
                          % re.escape(location), res.output), res
         assert server in res.output, res

@@ -578,10 +578,7 @@ class TestNoKey:
             Require valid-user
         """)
         conf.install()
-        res = env.apache_fail()
-        assert res.refused_by_configtest, res
-        assert res.refused_at_start, res
-        assert "GKAuthKey" in res.output, res
+        env.apache_fail().assert_refused("GKAuthKey")
 
     def test_gk_auth_106_02_key_only_in_a_sibling(self, env, keys):
         """A key in another location only, a regex one (startup leaves

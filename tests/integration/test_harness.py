@@ -65,10 +65,7 @@ class TestHarness:
         conf = GkConf(env, gk_modules=())
         conf.add("NoSuchDirective on")
         conf.install()
-        res = env.apache_fail()
-        assert res.refused_by_configtest, res
-        assert res.refused_at_start, res
-        assert "NoSuchDirective" in res.output
+        env.apache_fail().assert_refused("NoSuchDirective")
         with pytest.raises(StartFailure):
             env.apache_start()
         env.error_log.mark()

@@ -202,11 +202,8 @@ class TestRefused:
         conf = GkConf(env)
         conf.add(line)
         conf.install()
-        res = env.apache_fail()
-        assert res.refused_by_configtest, res
-        assert res.refused_at_start, res
-        assert line.split("\n")[-2 if "<" in line else 0].split()[0] \
-            in res.output, res
+        directive = line.split("\n")[-2 if "<" in line else 0].split()[0]
+        env.apache_fail().assert_refused(directive)
 
     def test_gk_headers_029_02_accepted(self, env):
         conf = GkConf(env)

@@ -8,7 +8,6 @@ ErrorDocument internal redirect keeps the request's nonce; a response with
 a nonce gets Cache-Control: private unless the handler set caching itself.
 """
 
-import json
 import re
 
 import pytest
@@ -194,7 +193,4 @@ class TestNonceRefused:
         conf = GkConf(env)
         conf.add(line)
         conf.install()
-        res = env.apache_fail()
-        assert res.refused_by_configtest, res
-        assert res.refused_at_start, res
-        assert "GKCSPNonce" in res.output, res
+        env.apache_fail().assert_refused("GKCSPNonce")

@@ -274,10 +274,7 @@ class TestRefused:
         conf = GkConf(env)
         conf.add(line)
         conf.install()
-        res = env.apache_fail()
-        assert res.refused_by_configtest, res
-        assert res.refused_at_start, res
-        assert directive in res.output, res
+        env.apache_fail().assert_refused(directive)
 
     def test_gk_headers_019_02_accepted(self, env):
         conf = GkConf(env)

@@ -16,7 +16,6 @@ import json
 import pytest
 
 from gkhttpd import GkConf
-import gkhttpd.tokens as T
 from gkhttpd.check import assert_problem
 from gk_headers_helpers import (ScriptedBackend, assert_profile,
                                 install_hdrs_cgi, need_headers_module)
@@ -280,7 +279,4 @@ class TestProblemRefused:
         conf = GkConf(env)
         conf.add(line)
         conf.install()
-        res = env.apache_fail()
-        assert res.refused_by_configtest, res
-        assert res.refused_at_start, res
-        assert "GKProblemJSON" in res.output, res
+        env.apache_fail().assert_refused("GKProblemJSON")

@@ -13,7 +13,7 @@ nothing.
 import pytest
 
 from gkhttpd import GkConf
-from gk_headers_helpers import (CSP, PROFILES, XFO, ScriptedBackend,
+from gk_headers_helpers import (PROFILES, XFO, ScriptedBackend,
                                 assert_none, assert_profile,
                                 install_hdrs_cgi, need_headers_module)
 from gk_log_helpers import curl_h2, h2_get, header_values, raw_request

@@ -210,10 +210,7 @@ class TestRequireRefused:
         conf = GkConf(env)
         conf.add(line)
         conf.install()
-        res = env.apache_fail()
-        assert res.refused_by_configtest, res
-        assert res.refused_at_start, res
-        assert "GKRequireHTTPS" in res.output, res
+        env.apache_fail().assert_refused("GKRequireHTTPS")
 
     def test_gk_headers_039_02_accepted(self, env):
         conf = GkConf(env)

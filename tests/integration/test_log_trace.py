@@ -298,7 +298,4 @@ class TestTraceConfig:
     ], ids=["word", "none", "on", "two", "in-location"])
     def test_gk_log_210_01_refused(self, env, text):
         GkConf(env, gk_modules=("log",)).add(text).install()
-        res = env.apache_fail()
-        assert res.refused_by_configtest, res
-        assert res.refused_at_start, res
-        assert "GKTraceparent" in res.output, res
+        env.apache_fail().assert_refused("GKTraceparent")

@@ -637,6 +637,14 @@ class FailResult:
     def refused_at_start(self):
         return self.start_rc is not None and self.start_rc != 0
 
+    def assert_refused(self, *needles):
+        """Refused by `apache2 -t` and by a start, with every needle (a
+        directive's name, a log tag) in what httpd said."""
+        assert self.refused_by_configtest, self
+        assert self.refused_at_start, self
+        for n in needles:
+            assert n in self.output, self
+
     @property
     def output(self):
         return "\n".join([self.test_out, self.start_out, self.log])
