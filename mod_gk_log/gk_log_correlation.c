@@ -258,9 +258,7 @@ static void decide_trace(request_rec *r, gk_log_state_t *st,
     in = apr_table_get(r->headers_in, TRACEPARENT);
     if (!in && mode != GK_LOG_TP_GENERATE) {
         /* nothing to continue: only a lone tracestate has to go */
-        if (apr_table_get(r->headers_in, TRACESTATE)) {
-            apr_table_unset(r->headers_in, TRACESTATE);
-        }
+        apr_table_unset(r->headers_in, TRACESTATE);
         return;
     }
     trusted = in && gk_ap_trust_peer(gk_log_conf_trust(conf), r->connection);
