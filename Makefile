@@ -35,10 +35,12 @@ else
 BUILD    ?= build
 endif
 
-# Debian packages the build, the tests and the demo need.
+# Debian packages the build, the tests and the demo need (chromium: the
+# CORS test in a real browser, tests/integration/test_headers_cors_browser.py).
 DEB_PKGS := apache2 apache2-dev libssl-dev libjansson-dev libjwt-dev \
             libmemcached-dev memcached check pkg-config curl \
-            python3-pytest python3-requests python3-jwt python3-cryptography
+            python3-pytest python3-requests python3-jwt python3-cryptography \
+            libpsl-dev publicsuffix chromium
 
 HAVE_APXS := $(shell command -v $(APXS) 2>/dev/null)
 ifneq ($(HAVE_APXS),)
@@ -58,7 +60,7 @@ endif
 OPT      ?= -O2 -g
 CFLAGS_COMMON := $(OPT) -pipe -fPIC -fstack-protector-strong $(WARN) \
                  -I$(APR_INCLUDE) -I$(APU_INCLUDE) $(AP_CPPFLAGS) -Icommon
-LIBS     := -ljansson -ljwt -lmemcachedutil -lmemcached -lcrypto -lpthread
+LIBS     := -ljansson -ljwt -lmemcachedutil -lmemcached -lcrypto -lpthread -lpsl
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
              -fno-omit-frame-pointer

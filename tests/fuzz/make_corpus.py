@@ -590,6 +590,75 @@ def csp_seeds():
     return s
 
 
+def cors_seeds():
+    """CORS inputs (fuzz_cors.c): one line is an Origin value, an allowed
+    origin as configured and an Access-Control-Request-Headers value at
+    once; two lines are an allowed origin and a request's Origin."""
+    s = []
+    for label, data in [
+            # origins as browsers send them
+            ("https", "https://app.example.com"),
+            ("http-port", "http://localhost:3000"),
+            ("ipv4", "http://127.0.0.1:8080"),
+            ("ipv6-loop", "http://[::1]:8080"),
+            ("ipv6", "https://[2001:db8::1:0:0:1]"),
+            ("ipv6-mapped", "https://[::ffff:102:304]"),
+            ("ext", "chrome-extension://abcdefghijklmnop"),
+            ("hyphens", "https://-a-.xn--caf-dma.b-:65535"),
+            ("long-host", "https://" + ".".join(["a" * 63] * 3) + "."
+             + "b" * 61),
+            # what a browser never sends
+            ("null", "null"), ("empty", ""), ("star", "*"),
+            ("upper", "HTTPS://App.Example.COM:443/"),
+            ("slash", "https://app.example.com/"),
+            ("dot", "https://app.example.com."),
+            ("default-port", "https://app.example.com:443"),
+            ("port0", "https://a.com:0"), ("port-big", "https://a.com:65536"),
+            ("port-zeros", "https://a.com:08443"),
+            ("joined", "https://a.example.com, https://evil.net"),
+            ("userinfo", "https://user:pw@app.example.com"),
+            ("pct", "https://app%2eexample.com"),
+            ("path-query", "https://a.com/p?q#f"),
+            ("numeric", "https://127.1"), ("hex-ip", "https://0x7f.0.0.1"),
+            ("ends-number", "https://a.b.123"),
+            ("ipv6-zone", "https://[fe80::1%25eth0]"),
+            ("ipv6-dotted", "https://[::ffff:1.2.3.4]"),
+            ("ipv6-upper", "http://[::FFFF:1.2.3.4]:80"),
+            ("idn", "https://caf\u00e9.example"),
+            ("ctl", b"https://a.com\x00\r\n"),
+            # allowed origins as configured
+            ("wild", "https://*.example.com"),
+            ("wild-port", "http://*.example.com:8443"),
+            ("wild-upper", "HTTPS://*.Example.COM:443/"),
+            ("wild-bad", "https://a*.example.com"),
+            ("wild-mid", "https://x.*.example.com"),
+            ("wild-ip", "https://*.1.2.3.4"),
+            ("wild-noscheme", "*.example.com"),
+            # an allowed origin, then a request's Origin
+            ("m-depth1", "https://*.example.com\nhttps://a.example.com"),
+            ("m-depth3", "https://*.example.com\nhttps://a.b.c.example.com"),
+            ("m-apex", "https://*.example.com\nhttps://example.com"),
+            ("m-suffix", "https://*.example.com\nhttps://notexample.com"),
+            ("m-evil", "https://*.example.com\n"
+                       "https://a.example.com.evil.net"),
+            ("m-port", "https://*.example.com\nhttps://a.example.com:8443"),
+            ("m-scheme", "https://*.example.com\nhttp://a.example.com"),
+            ("m-exact", "https://app.example.com\nhttps://app.example.com"),
+            ("m-loop", "http://localhost:3000\nhttp://localhost:3001"),
+            ("m-ipv6", "http://[::1]:8080\nhttp://[::1]:8080"),
+            # Access-Control-Request-Headers values
+            ("h-one", "content-type"),
+            ("h-list", "Content-Type, X-Api-Key,\tauthorization"),
+            ("h-dups", "x-api-key,X-API-KEY, x-api-key ,accept"),
+            ("h-empty", " , ,\t,, "),
+            ("h-bad", "content type, x(y)"),
+            ("h-crlf", "x-a\r\nx-b"),
+            ("h-many", ",".join("x-h%d" % i for i in range(70))),
+            ("h-long", "x-" + "a" * 8300)]:
+        s.append((label, data))
+    return s
+
+
 def write(name, seeds):
     d = os.path.join(CORPUS, name)
     os.makedirs(d, exist_ok=True)
@@ -618,6 +687,7 @@ def main():
     write("csp", csp_seeds())
     write("jsonout", jsonout_seeds())
     write("redact", redact_seeds())
+    write("cors", cors_seeds())
     return 0
 
 
