@@ -12,6 +12,7 @@
 #include "gk.h"
 #include "gk_ap.h"
 #include "gk_ap_problem.h"
+#include "gk_ap_logfns.h"
 #include "gk_claims.h"
 #include "gk_jwt.h"
 #include "gk_keys.h"
@@ -158,13 +159,8 @@ const char *gk_auth_claim_string(apr_pool_t *p, json_t *v);
 void gk_auth_register_providers(apr_pool_t *p);
 
 /* Audit events: a decision recorded through mod_gk_log's gk_log_audit
- * when that module is loaded (the declaration of mod_gk_log/mod_gk_log.h,
- * repeated so that no module needs the other's header); without it, the
+ * (gk_ap_logfns.h) when that module is loaded; without it, the
  * info-level lines GK10006, GK10031... are the record. */
-APR_DECLARE_OPTIONAL_FN(void, gk_log_audit,
-                        (request_rec * r, const char *category,
-                         const char *action, const char *outcome,
-                         const char *reason, const apr_table_t *fields));
 void gk_auth_retrieve_fns(void);
 /* One audit event: action, the reason code, and one optional field. */
 void gk_auth_audit(request_rec *r, const char *action, gk_reason_e reason,

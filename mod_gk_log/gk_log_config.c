@@ -78,6 +78,13 @@ const char *gk_log_conf_header(const gk_log_srv_conf_t *c)
     return c->header ? c->header : GK_LOG_DEFAULT_HEADER;
 }
 
+const char *gk_log_correlation_header(server_rec *s)
+{
+    const gk_log_srv_conf_t *c = gk_log_srv_conf(s);
+
+    return gk_log_conf_enabled(c) ? gk_log_conf_header(c) : NULL;
+}
+
 static apr_array_header_t *default_names;
 
 void gk_log_conf_init_defaults(apr_pool_t *p)

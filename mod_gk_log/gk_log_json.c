@@ -761,6 +761,11 @@ static apr_size_t access_line(request_rec *r, char *buf, apr_size_t cap,
                  CAP_SHORT);
     gk_json_cstr(&o, "reason", note_back(last, "gk-auth-reason"), CAP_SHORT);
     gk_json_close(&o);
+    gk_json_obj_open(&o, "cors");
+    gk_json_cstr(&o, "outcome", note_back(last, "gk-cors-outcome"),
+                 CAP_SHORT);
+    gk_json_cstr(&o, "reason", note_back(last, "gk-cors-reason"), CAP_SHORT);
+    gk_json_close(&o);
     gk_json_bool(&o, "truncated", truncated || o.truncated);
     if (cu.n) {
         gk_json_arr_open(&o, "truncated_fields");

@@ -144,6 +144,7 @@ void gk_log_error_log(const ap_errorlog_info *info, const char *errstr);
 
 /* The optional functions of mod_gk_log.h. */
 const char *gk_log_correlation_id(request_rec *r);
+const char *gk_log_correlation_header(server_rec *s);
 void gk_log_audit(request_rec *r, const char *category, const char *action,
                   const char *outcome, const char *reason,
                   const apr_table_t *fields);

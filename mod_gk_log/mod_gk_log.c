@@ -74,6 +74,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_log_transaction(gk_log_log_transaction, NULL, logtx_succ,
                             APR_HOOK_REALLY_FIRST);
     APR_REGISTER_OPTIONAL_FN(gk_log_correlation_id);
+    APR_REGISTER_OPTIONAL_FN(gk_log_correlation_header);
     APR_REGISTER_OPTIONAL_FN(gk_log_audit);
 }
 

@@ -52,6 +52,14 @@
 APR_DECLARE_OPTIONAL_FN(const char *, gk_log_correlation_id,
                         (request_rec * r));
 
+/* The response header that carries the correlation ID on server s's
+ * responses (GKCorrelationHeader's NAME), or NULL when GKCorrelation is
+ * Off there. A setting of the configuration: ask once per server, at
+ * startup (post_config) or later. mod_gk_headers lists it in CORS's
+ * Access-Control-Expose-Headers. */
+APR_DECLARE_OPTIONAL_FN(const char *, gk_log_correlation_header,
+                        (server_rec * s));
+
 /*
  * Audit events: a module records a security decision as one JSON line
  * (ECS: event.kind "event", event.dataset "gatekeeper.audit",

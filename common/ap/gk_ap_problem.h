@@ -27,6 +27,7 @@
 #include "httpd.h"
 
 #include "gk.h"
+#include "gk_ap_logfns.h"
 #include "gk_reason.h"
 
 /* What a module records of the error it answers. */
@@ -67,12 +68,5 @@ void gk_ap_problem_set(request_rec *r, int status, gk_reason_e reason,
 
 /* Forget the record: r is not answered with that error after all. */
 void gk_ap_problem_clear(request_rec *r);
-
-/* mod_gk_log's request correlation ID, the same declaration as in
- * mod_gk_log/mod_gk_log.h (repeated here, so that no module needs the
- * other's header): retrieved in optional_fn_retrieve, NULL when mod_gk_log
- * is not loaded. */
-APR_DECLARE_OPTIONAL_FN(const char *, gk_log_correlation_id,
-                        (request_rec *r));
 
 #endif

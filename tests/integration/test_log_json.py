@@ -137,6 +137,7 @@ class TestAccess:
         assert o["gk"]["correlation_id"] == r.headers[CID]
         assert o["gk"]["handler"] == "cgi-script"
         assert o["gk"]["auth"] == {"outcome": None, "reason": None}
+        assert o["gk"]["cors"] == {"outcome": None, "reason": None}
         assert o["gk"]["truncated"] is False
         assert "truncated_fields" not in o["gk"]
         assert "tls" not in o

@@ -37,3 +37,24 @@ def test_gk_exports_000_02_dump_modules(env):
     for name in names:
         assert re.search(r"^\s*gk_%s_module \(shared\)" % name, out,
                          re.M), out
+
+
+def _optional_fns(path):
+    """The APR_DECLARE_OPTIONAL_FN declarations of a header, white space
+    normalised, by function name."""
+    text = path.read_text()
+    out = {}
+    for m in re.finditer(r"APR_DECLARE_OPTIONAL_FN\((.*?)\);", text, re.S):
+        decl = re.sub(r"\s+", " ", m.group(1)).replace("* ", "*")
+        out[decl.split(",")[1].strip()] = decl
+    return out
+
+
+def test_gk_exports_000_03_log_fns_in_step():
+    """common/ap/gk_ap_logfns.h repeats mod_gk_log.h's optional functions
+    for the modules that use them: the same declarations, every one."""
+    import pathlib
+    top = pathlib.Path(__file__).resolve().parents[2]
+    offered = _optional_fns(top / "mod_gk_log" / "mod_gk_log.h")
+    repeated = _optional_fns(top / "common" / "ap" / "gk_ap_logfns.h")
+    assert offered and offered == repeated
