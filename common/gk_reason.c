@@ -50,6 +50,21 @@ static const struct {
     [GK_REASON_INVALID_BODY] = {"invalid_body", "Request body is invalid"},
     [GK_REASON_INTERNAL_ERROR] = {"internal_error",
                                   "token could not be verified"},
+    [GK_REASON_CORS_ALLOWED] = {"cors_allowed",
+                                "Cross-origin request allowed"},
+    [GK_REASON_CORS_PREFLIGHT] = {"cors_preflight",
+                                  "CORS preflight answered"},
+    [GK_REASON_CORS_BAD_ORIGIN] = {"cors_bad_origin",
+                                   "Origin is not a serialised origin"},
+    [GK_REASON_CORS_METHOD_REFUSED] = {"cors_method_refused",
+                                       "Method not allowed for cross-origin "
+                                       "requests"},
+    [GK_REASON_CORS_HEADER_REFUSED] = {"cors_header_refused",
+                                       "Request header not allowed for "
+                                       "cross-origin requests"},
+    [GK_REASON_CORS_MISCONFIGURED] = {"cors_misconfigured",
+                                      "CORS is switched off here: the "
+                                      "configuration is unsafe"},
 };
 
 const char *gk_reason_name(gk_reason_e reason)

@@ -45,6 +45,14 @@ typedef enum {
     GK_REASON_HTTPS_REQUIRED,
     GK_REASON_INVALID_BODY,
     GK_REASON_INTERNAL_ERROR,
+    /* CORS (mod_gk_headers); GK_REASON_CORS_REFUSED: an origin not on
+     * the list */
+    GK_REASON_CORS_ALLOWED,
+    GK_REASON_CORS_PREFLIGHT,   /* a preflight answered 204 */
+    GK_REASON_CORS_BAD_ORIGIN,  /* null, repeated or unparsable */
+    GK_REASON_CORS_METHOD_REFUSED,
+    GK_REASON_CORS_HEADER_REFUSED,
+    GK_REASON_CORS_MISCONFIGURED, /* scopes combine into an unsafe policy */
     GK_REASON_COUNT
 } gk_reason_e;
 

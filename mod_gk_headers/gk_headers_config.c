@@ -4,9 +4,10 @@
  * is validated here, when the configuration is read, so `apache2 -t` sees
  * it too.
  *
- * GKSecurityHeaders and GKSecurityHeader are allowed wherever a
- * <Directory>, <Location> or .htaccess (AllowOverride FileInfo) may
- * choose; every other directive is server config and virtual host only.
+ * GKSecurityHeaders, GKSecurityHeader and the GKCORS* directives
+ * (gk_headers_cors_config.c) are allowed wherever a <Directory>,
+ * <Location> or .htaccess (AllowOverride FileInfo) may choose; every
+ * other directive is server config and virtual host only.
  */
 #include "apr_lib.h"
 #include "apr_strings.h"
@@ -24,6 +25,7 @@ void *gk_headers_create_dir_conf(apr_pool_t *p, char *dir)
     gk_headers_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
 
     c->profile = GK_UNSET;
+    c->cors_private_network = GK_UNSET;
     return c;
 }
 
@@ -38,6 +40,7 @@ void *gk_headers_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     c->profile = GK_MERGE_INT(base, add, profile);
     c->overrides = gk_ap_merge_list(p, base->overrides, add->overrides);
     c->policies = gk_ap_merge_list(p, base->policies, add->policies);
+    gk_headers_cors_merge(c, base, add);
     return c;
 }
 
@@ -504,5 +507,34 @@ const command_rec gk_headers_cmds[] = {
     AP_INIT_FLAG("GKProblemJSON", set_problem, NULL, RSRC_CONF,
                  "Answer httpd's own errors and backends' 5xx with an RFC "
                  "9457 problem+json body: On or Off"),
+    AP_INIT_TAKE_ARGV("GKCORSAllowOrigin", gk_headers_set_cors_origin, NULL,
+                      DIR_OR_HTACCESS,
+                      "Origins allowed to read responses: ORIGIN... (exact, "
+                      "or https://*.DOMAIN), * or none"),
+    AP_INIT_TAKE_ARGV("GKCORSAllowMethods", gk_headers_set_cors_list,
+                      (void *)&gk_headers_cors_methods_info,
+                      DIR_OR_HTACCESS,
+                      "Methods a preflight may ask for: METHOD... or *"),
+    AP_INIT_TAKE_ARGV("GKCORSAllowHeaders", gk_headers_set_cors_list,
+                      (void *)&gk_headers_cors_headers_info,
+                      DIR_OR_HTACCESS,
+                      "Request headers a preflight may ask for: HEADER... "
+                      "or * (never Authorization)"),
+    AP_INIT_TAKE_ARGV("GKCORSExposeHeaders", gk_headers_set_cors_list,
+                      (void *)&gk_headers_cors_expose_info,
+                      DIR_OR_HTACCESS,
+                      "Response headers scripts may read: HEADER..., * or "
+                      "none"),
+    AP_INIT_FLAG("GKCORSAllowCredentials", gk_headers_set_cors_credentials,
+                 NULL, DIR_OR_HTACCESS,
+                 "Let scripts send cookies and read the answer: On|Off"),
+    AP_INIT_TAKE1("GKCORSMaxAge", gk_headers_set_cors_max_age, NULL,
+                  DIR_OR_HTACCESS,
+                  "How long browsers may cache a preflight: SECONDS (0 to "
+                  "86400) or none"),
+    AP_INIT_FLAG("GKCORSAllowPrivateNetwork",
+                 gk_headers_set_cors_private_network, NULL,
+                 DIR_OR_HTACCESS,
+                 "Answer Private Network Access preflights: On|Off"),
     {NULL}
 };

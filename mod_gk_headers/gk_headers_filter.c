@@ -30,6 +30,7 @@ typedef struct {
     const char *hsts;               /* our HSTS value, NULL: none */
     int secure;                     /* the client's connection is secure */
     const char *nonce;              /* GKCSPNonce's, NULL: none */
+    const gk_headers_cors_req_t *cors;  /* NULL: no CORS in the scope */
 } sec_ctx_t;
 
 static int is_csp(const char *name)
@@ -46,7 +47,7 @@ static void unset_both(request_rec *r, const char *name)
 }
 
 /* Vary: the handler's members, then ours; never replaced. */
-static void extend_vary(request_rec *r, const char *ours)
+void gk_headers_extend_vary(request_rec *r, const char *ours)
 {
     const char *a = apr_table_getm(r->pool, r->headers_out, "Vary");
     const char *b = apr_table_getm(r->pool, r->err_headers_out, "Vary");
@@ -68,6 +69,8 @@ typedef struct {
     int removed;                /* one of gk_headers_removed */
     int hsts;                   /* Strict-Transport-Security */
     int cache_control;          /* Cache-Control */
+    int vary;                   /* Vary */
+    int acx;                    /* an Access-Control-* field */
 } scan_t;
 
 #define MAX_BITS 64
@@ -114,13 +117,19 @@ static void scan_table(const apr_table_t *t, const gk_headers_set_t *set,
         if (n == 13 && !strcasecmp(k, "Cache-Control")) {
             sc->cache_control = 1;
         }
+        else if (n == 4 && !strcasecmp(k, "Vary")) {
+            sc->vary = 1;
+        }
+        else if (n > 15 && !strncasecmp(k, "Access-Control-", 15)) {
+            sc->acx = 1;
+        }
     }
 }
 
 static void apply(request_rec *r, const gk_headers_set_t *set,
-                  const char *nonce, const scan_t *sc)
+                  const char *nonce, scan_t *sc)
 {
-    int i;
+    int i, sc_vary = 0;
 
     if (sc->removed) {
         for (i = 0; gk_headers_removed[i].name; i++) {
@@ -132,7 +141,8 @@ static void apply(request_rec *r, const gk_headers_set_t *set,
         const char *v = h->value;
 
         if (h->nlen == 4 && !strcasecmp(h->name, "Vary")) {
-            extend_vary(r, v);
+            gk_headers_extend_vary(r, v);
+            sc_vary = 1;
             continue;
         }
         if (PRESENT(sc, i)) {
@@ -156,6 +166,7 @@ static void apply(request_rec *r, const gk_headers_set_t *set,
             apr_table_addn(r->headers_out, h->name, v);
         }
     }
+    sc->vary |= sc_vary;
 }
 
 /* RFC 6797 §7.2: never over plain HTTP, not even a backend's copy; over
@@ -178,7 +189,7 @@ static apr_status_t sec_out_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 {
     const sec_ctx_t *ctx = f->ctx;
     request_rec *r = f->r;
-    scan_t sc = {0, 0, 0, 0};
+    scan_t sc = {0, 0, 0, 0, 0, 0};
 
     scan_table(r->headers_out, ctx->set, &sc);
     scan_table(r->err_headers_out, ctx->set, &sc);
@@ -186,6 +197,9 @@ static apr_status_t sec_out_filter(ap_filter_t *f, apr_bucket_brigade *bb)
         apply(r, ctx->set, ctx->nonce, &sc);
     }
     apply_hsts(r, ctx, &sc);
+    if (ctx->cors) {
+        gk_headers_cors_apply(r, ctx->cors, sc.acx, sc.vary);
+    }
     /* a page with a nonce is not for shared caches, unless the handler
      * decided its caching itself (a profile's no-store stays) */
     if (ctx->nonce && !sc.cache_control
@@ -209,6 +223,7 @@ static void insert(request_rec *r)
     const gk_headers_dir_conf_t *c;
     const gk_headers_srv_conf_t *sc;
     const char *hsts;
+    const gk_headers_cors_req_t *cors;
     sec_ctx_t *ctx;
     int on;
 
@@ -219,7 +234,8 @@ static void insert(request_rec *r)
     sc = gk_headers_srv_conf(r->server);
     on = c && gk_headers_conf_profile(c) != GK_HEADERS_PROFILE_OFF;
     hsts = gk_headers_conf_hsts(sc);
-    if (!on && !hsts && !gk_headers_conf_nonce(sc)) {
+    cors = gk_headers_cors_decision(r);
+    if (!on && !hsts && !cors && !gk_headers_conf_nonce(sc)) {
         return;
     }
     ctx = apr_palloc(r->pool, sizeof(*ctx));
@@ -227,6 +243,7 @@ static void insert(request_rec *r)
     ctx->secure = gk_headers_is_secure(r, sc);
     ctx->hsts = ctx->secure ? hsts : NULL;
     ctx->nonce = gk_headers_nonce(r);
+    ctx->cors = cors;
     ap_add_output_filter_handle(sec_filter_handle, ctx, r, r->connection);
 }
 

@@ -14,11 +14,7 @@
 #include "gk_rand.h"
 #include "mod_gk_headers.h"
 
-typedef struct {
-    const char *nonce;
-} nonce_state_t;
-
-static request_rec *origin_of(request_rec *r)
+request_rec *gk_headers_origin_of(request_rec *r)
 {
     for (;;) {
         if (r->main) {
@@ -33,15 +29,30 @@ static request_rec *origin_of(request_rec *r)
     }
 }
 
+gk_headers_req_t *gk_headers_req(request_rec *r)
+{
+    request_rec *o = gk_headers_origin_of(r);
+    gk_headers_req_t *st = ap_get_module_config(o->request_config,
+                                                &gk_headers_module);
+
+    if (!st) {
+        st = apr_pcalloc(o->pool, sizeof(*st));
+        ap_set_module_config(o->request_config, &gk_headers_module, st);
+    }
+    return st;
+}
+
 void gk_headers_child_init(apr_pool_t *p, server_rec *s)
 {
     gk_rand_child_init();
+    gk_headers_cors_child_init(p, s);
 }
 
 const char *gk_headers_nonce(request_rec *r)
 {
-    nonce_state_t *st = ap_get_module_config(origin_of(r)->request_config,
-                                             &gk_headers_module);
+    const gk_headers_req_t *st = ap_get_module_config(
+        gk_headers_origin_of(r)->request_config, &gk_headers_module);
+
     return st ? st->nonce : NULL;
 }
 
@@ -49,24 +60,21 @@ int gk_headers_nonce_request(request_rec *r)
 {
     const gk_headers_srv_conf_t *sc = gk_headers_srv_conf(r->server);
     const apr_array_header_t *names;
-    request_rec *o;
-    nonce_state_t *st;
+    gk_headers_req_t *st;
 
     if (!gk_headers_conf_nonce(sc)) {
         return OK;
     }
-    o = origin_of(r);
-    st = ap_get_module_config(o->request_config, &gk_headers_module);
-    if (!st) {
+    st = gk_headers_req(r);
+    if (!st->nonce) {
         unsigned char raw[GK_HEADERS_NONCE_BYTES];
         if (gk_rand_bytes(raw, sizeof(raw)) != APR_SUCCESS) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, GKLOGNO(20003)
                           "no random bytes for a CSP nonce");
             return HTTP_INTERNAL_SERVER_ERROR;
         }
-        st = apr_palloc(o->pool, sizeof(*st));
-        st->nonce = gk_b64url_encode(o->pool, raw, sizeof(raw));
-        ap_set_module_config(o->request_config, &gk_headers_module, st);
+        st->nonce = gk_b64url_encode(gk_headers_origin_of(r)->pool, raw,
+                                     sizeof(raw));
     }
     /* whatever the client sent under the name (any case, '_' for '-') is
      * gone before the backend reads it */
@@ -82,6 +90,10 @@ int gk_headers_header_parser(request_rec *r)
 {
     int rv = gk_headers_require_https(r);
 
+    if (rv != DECLINED) {
+        return rv;
+    }
+    rv = gk_headers_cors_request(r);
     if (rv != DECLINED) {
         return rv;
     }

@@ -4,7 +4,8 @@
  *
  * This file holds the module declaration and its hooks; the configuration
  * is in gk_headers_config.c, the header sets in gk_headers_profiles.c,
- * the response filter in gk_headers_filter.c. docs/mod_gk_headers.md
+ * the response filter in gk_headers_filter.c, CORS in gk_headers_cors.c
+ * and gk_headers_cors_config.c. docs/mod_gk_headers.md
  * explains the hook positions.
  */
 #define GK_HEADERS_MODULE_FILE /* AP_DECLARE_MODULE below names the module */
@@ -31,7 +32,11 @@ static void register_hooks(apr_pool_t *p)
     gk_headers_register_filters();
     ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(gk_headers_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(gk_headers_cors_post_config, NULL, NULL,
+                        APR_HOOK_MIDDLE);
     ap_hook_optional_fn_retrieve(gk_headers_retrieve_fns, NULL, NULL,
+                                 APR_HOOK_MIDDLE);
+    ap_hook_optional_fn_retrieve(gk_headers_cors_retrieve_fns, NULL, NULL,
                                  APR_HOOK_MIDDLE);
     ap_hook_header_parser(gk_headers_header_parser, hp_pred, NULL,
                           APR_HOOK_FIRST);

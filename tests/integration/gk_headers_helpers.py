@@ -123,3 +123,27 @@ def install_hdrs_cgi(env):
     p = env.cgi_dir / "hdrs.py"
     env.write_file(p, HDRS_CGI, mode=0o755)
     return p
+
+
+# ---- CORS (test_headers_cors.py) --------------------------------------------
+
+def acx_headers(r):
+    """Every Access-Control-* field of a response as (lower-case name,
+    value), in order, duplicates kept."""
+    from gk_log_helpers import H2Response
+    if isinstance(r, H2Response) or hasattr(r, "header_list"):
+        items = r.header_list
+    else:
+        items = r.raw.headers.items()
+    return [(k.lower(), v) for k, v in items
+            if k.lower().startswith("access-control-")]
+
+
+def vary_members(r):
+    """The members of every Vary field, lower-case (httpd may rewrite
+    Vary without spaces, so compare members, not text)."""
+    out = []
+    for v in header_values(r, "Vary"):
+        out += [m.strip().lower() for m in v.split(",") if m.strip()]
+    return out
+

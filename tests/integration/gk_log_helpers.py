@@ -165,9 +165,11 @@ class H2Response:
         return json.loads(self.text)
 
 
-def h2_get(env, path, headers=(), curl="curl"):
+def h2_get(env, path, headers=(), curl="curl", method="GET"):
+    """A request over h2c (prior knowledge) through curl, GET unless
+    method says otherwise."""
     cmd = [curl, "-s", "--http2-prior-knowledge", "-D", "-", "-o",
-           "/dev/stderr", "--max-time", "20"]
+           "/dev/stderr", "--max-time", "20", "-X", method]
     for k, v in headers:
         cmd += ["-H", "%s: %s" % (k, v)]
     cmd.append(env.url(path))

@@ -52,6 +52,12 @@ START_TEST(stable)
         {GK_REASON_RATE_LIMITED, "rate_limited"},
         {GK_REASON_CORS_REFUSED, "cors_refused"},
         {GK_REASON_INVALID_BODY, "invalid_body"},
+        {GK_REASON_CORS_ALLOWED, "cors_allowed"},
+        {GK_REASON_CORS_PREFLIGHT, "cors_preflight"},
+        {GK_REASON_CORS_BAD_ORIGIN, "cors_bad_origin"},
+        {GK_REASON_CORS_METHOD_REFUSED, "cors_method_refused"},
+        {GK_REASON_CORS_HEADER_REFUSED, "cors_header_refused"},
+        {GK_REASON_CORS_MISCONFIGURED, "cors_misconfigured"},
     };
     size_t i;
 
