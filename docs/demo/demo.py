@@ -5,7 +5,8 @@ What it does, all on 127.0.0.1 and all under build/demo/:
 
   1. makes an HS256 secret (read through `file:`) and an RSA key pair,
   2. writes an httpd configuration: a gateway virtual host that checks
-     bearer tokens with mod_gk_auth and proxies to a small echo backend,
+     bearer tokens with mod_gk_auth, answers CORS for one web origin with
+     mod_gk_headers and proxies to a small echo backend,
   3. starts the echo backend (docs/demo/backend.py) and httpd in the
      foreground,
   4. sends a series of real requests and shows what came back, including
@@ -61,6 +62,10 @@ PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") \
     else sys.executable
 
 ISSUER = "https://issuer.demo.test"
+# CORS: the one web origin whose pages may call the API from a browser,
+# and one that may not.
+APP_ORIGIN = "https://app.example.com"
+EVIL_ORIGIN = "https://evil.example"
 AUDIENCE = "https://api.demo.test"
 HS_KID = "demo-hs"
 RS_KID = "demo-rs"
@@ -463,6 +468,16 @@ MaxSpareThreads      20
     # Cache-Control no-store...).
     GKSecurityHeaders api
 
+    # CORS: pages of {APP_ORIGIN} may call the API from a browser with
+    # the user's credentials; preflights are answered 204 or 403 before
+    # authentication (they carry no token), and a refused origin gets no
+    # Access-Control-* header, so the browser keeps the answer from its
+    # page.
+    GKCORSAllowOrigin      {APP_ORIGIN}
+    GKCORSAllowCredentials On
+    GKCORSAllowHeaders     Authorization Content-Type
+    GKCORSMaxAge           600
+
     # Public unless a more specific Location says otherwise.
     <Location "/">
         Require all granted
@@ -494,9 +509,10 @@ MaxSpareThreads      20
 
 class Step:
     def __init__(self, title, path, token=None, status=200, headers=None,
-                 auth=None, check=None, note=None):
+                 auth=None, check=None, note=None, method="GET"):
         self.title = title
         self.path = path
+        self.method = method
         self.token = token            # name in the token table
         self.status = status
         self.headers = dict(headers or {})
@@ -541,6 +557,41 @@ def expect_backend(**want):
     return check
 
 
+ACX = "Access-Control-"
+
+
+def acx_headers(resp):
+    return [(k, v) for k, v in resp.headers.items()
+            if k.lower().startswith(ACX.lower())]
+
+
+def expect_cors(origin, preflight=False):
+    def check(resp):
+        h = resp.headers
+        if h.get(ACX + "Allow-Origin") != origin:
+            return "%sAllow-Origin is %r, expected %r" % (
+                ACX, h.get(ACX + "Allow-Origin"), origin)
+        if h.get(ACX + "Allow-Credentials") != "true":
+            return "no %sAllow-Credentials: true" % ACX
+        if preflight and "authorization" not in \
+                h.get(ACX + "Allow-Headers", "").lower():
+            return "%sAllow-Headers lacks authorization" % ACX
+        return None
+    return check
+
+
+def expect_no_cors(resp):
+    found = acx_headers(resp)
+    if found:
+        return "a refused origin got %s" % found[0][0]
+    return None
+
+
+def preflight(origin, method="GET", headers="authorization"):
+    return {"Origin": origin, "Access-Control-Request-Method": method,
+            "Access-Control-Request-Headers": headers}
+
+
 STEPS = [
     Step("A public page; the client forges an X-User header",
          "/public/hello", headers={"X-User": "mallory"},
@@ -578,11 +629,27 @@ STEPS = [
          check=expect_challenge("invalid_token")),
     Step("A token for another audience", "/api/hello", "OTHER_AUD",
          status=401, check=expect_challenge("invalid_token")),
+    Step("CORS: a preflight from the allowed origin %s" % APP_ORIGIN,
+         "/api/hello", method="OPTIONS", status=204,
+         headers=preflight(APP_ORIGIN),
+         check=expect_cors(APP_ORIGIN, preflight=True),
+         note="Answered before authentication: a preflight carries no "
+              "token."),
+    Step("CORS: a preflight from a refused origin %s" % EVIL_ORIGIN,
+         "/api/hello", method="OPTIONS", status=403,
+         headers=preflight(EVIL_ORIGIN), check=expect_no_cors),
+    Step("CORS: Alice's token sent from a page of %s" % EVIL_ORIGIN,
+         "/api/hello", "ALICE", headers={"Origin": EVIL_ORIGIN},
+         check=expect_no_cors,
+         note="The server answers; the browser keeps the answer from "
+              "the page."),
 ]
 
 
 def curl_line(base, step):
     parts = ["curl -i"]
+    if step.method != "GET":
+        parts.append("-X " + step.method)
     if step.auth is not None:
         parts.append("-H 'Authorization: %s'" % step.auth)
     elif step.token:
@@ -607,6 +674,12 @@ def describe(resp):
     value = www_auth(resp)
     if value:
         lines.append("WWW-Authenticate: " + value)
+    if "Origin" in resp.request.headers:
+        found = acx_headers(resp)
+        for k, v in found:
+            lines.append("%s: %s" % (k, v))
+        if not found:
+            lines.append("no %s* header" % ACX)
     ctype = resp.headers.get("Content-Type", "")
     if ctype.startswith("application/problem+json"):
         try:
@@ -640,8 +713,9 @@ def run_walkthrough(base, tokens):
         say("%2d. %s" % (n, step.title))
         say("    $ " + curl_line(base, step))
         try:
-            resp = session.get(base + step.path, headers=headers,
-                               timeout=10, allow_redirects=False)
+            resp = session.request(step.method, base + step.path,
+                                   headers=headers, timeout=10,
+                                   allow_redirects=False)
         except requests.RequestException as e:
             failures += 1
             say("    FAIL: no answer (%s)" % e.__class__.__name__)
@@ -731,6 +805,9 @@ def print_try_it(base, tokens):
     say("    curl -i -H \"Authorization: Bearer $CAROL\" %s/admin/users"
         % base)
     say("    curl -i -H \"Authorization: Bearer $BOB\" %s/reports/q3" % base)
+    say("    curl -i -X OPTIONS -H 'Origin: %s' "
+        "-H 'Access-Control-Request-Method: GET' %s/api/hello"
+        % (APP_ORIGIN, base))
     say("")
     say("Alice's token, to paste into a JWT viewer (HS256, roles [user]):")
     say("    " + tokens["ALICE"])

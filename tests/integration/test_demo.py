@@ -41,3 +41,28 @@ def test_gk_demo_001_walkthrough():
     doc = json.loads(lines.split("\n", 1)[0])
     assert doc["user"]["name"] == "carol"
     assert doc["gk"]["correlation_id"] in ids
+    # mod_gk_headers' CORS: the steps that send an Origin
+    # (the steps: the block after "Walk-through:" up to the blank line)
+    walk = p.stdout.split("Walk-through:", 1)[1].split("\n\n")[1]
+    steps = [s for s in re.split(r"(?m)^\s*\d+\. ", walk)
+             if "-H 'Origin: " in (s.split("\n") + [""])[1]]
+    allowed = [s for s in steps if "Origin: https://app.example.com'" in s]
+    refused = [s for s in steps if "Origin: https://evil.example'" in s]
+    # a preflight from the allowed origin: 204 and its Access-Control-*
+    pre = [s for s in allowed if "-X OPTIONS" in s]
+    assert len(pre) == 1 and "-> 204 No Content   ok" in pre[0], p.stdout
+    for line in ("Access-Control-Allow-Origin: https://app.example.com",
+                 "Access-Control-Allow-Credentials: true",
+                 "Access-Control-Allow-Methods: ",
+                 "Access-Control-Allow-Headers: authorization",
+                 "Access-Control-Max-Age: 600"):
+        assert "\n       " + line in pre[0], pre[0]
+    # the refused origin: a preflight refused with 403, and a request
+    # answered (200) without any Access-Control-* header
+    pre = [s for s in refused if "-X OPTIONS" in s]
+    req = [s for s in refused if "-X OPTIONS" not in s]
+    assert len(pre) == 1 and "-> 403 Forbidden   ok" in pre[0], p.stdout
+    assert len(req) == 1 and "-> 200 OK   ok" in req[0], p.stdout
+    for s in pre + req:
+        assert "no Access-Control-* header" in s, s
+        assert "Access-Control-Allow" not in s.split("\n", 2)[2], s
