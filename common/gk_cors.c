@@ -22,6 +22,7 @@
 #include <apr_strings.h>
 
 #include "gk_cors.h"
+#include "gk_http.h"
 
 /* The longest Access-Control-Request-Headers value and number of members
  * a preflight may have. */
@@ -30,29 +31,6 @@
 
 /* ---- characters and numbers ------------------------------------------- */
 
-/* A character of a header field name (RFC 9110 tchar). */
-static int is_tchar(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-           || (c >= '0' && c <= '9')
-           || (c && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
-/* Is [s, s + n) a non-empty token? */
-static int is_token(const char *s, apr_size_t n)
-{
-    apr_size_t i;
-
-    if (!s || !n) {
-        return 0;
-    }
-    for (i = 0; i < n; i++) {
-        if (!is_tchar((unsigned char)s[i])) {
-            return 0;
-        }
-    }
-    return 1;
-}
 
 static int is_lower(char c)
 {
@@ -676,7 +654,7 @@ int gk_cors_method_allowed(const gk_cors_policy_t *pol, const char *method)
 {
     int i;
 
-    if (!method || !is_token(method, strlen(method))) {
+    if (!method || !gk_http_is_token_n(method, strlen(method))) {
         return 0;
     }
     if (!strcmp(method, "GET") || !strcmp(method, "HEAD")
@@ -720,7 +698,7 @@ static int header_listed(const gk_cors_policy_t *pol, const char *name,
 int gk_cors_header_allowed(const gk_cors_policy_t *pol, const char *name,
                            apr_size_t len)
 {
-    if (!is_token(name, len)) {
+    if (!gk_http_is_token_n(name, len)) {
         return 0;
     }
     if (name_is(name, len, "accept") || name_is(name, len, "accept-language")

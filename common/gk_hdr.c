@@ -7,25 +7,12 @@
 #include <apr_strings.h>
 
 #include "gk_hdr.h"
+#include "gk_http.h"
 
-static int is_tchar(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-           || (c >= '0' && c <= '9')
-           || (c && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
 
 int gk_hdr_is_token(const char *s)
 {
-    if (!s || !*s) {
-        return 0;
-    }
-    for (; *s; s++) {
-        if (!is_tchar((unsigned char)*s)) {
-            return 0;
-        }
-    }
-    return 1;
+    return s && gk_http_is_token(s);
 }
 
 int gk_hdr_is_value(const char *s)

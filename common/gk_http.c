@@ -14,13 +14,41 @@ int gk_http_has_ctl(const char *s)
     return 0;
 }
 
+/* RFC 9110 tchar: ALPHA DIGIT and !#$%&'*+-.^_`|~ */
+static const unsigned char tchars[256] = {
+    ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1,
+    ['*'] = 1, ['+'] = 1, ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1,
+    ['`'] = 1, ['|'] = 1, ['~'] = 1,
+    ['0' ... '9'] = 1, ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1,
+};
+
+int gk_http_is_tchar(char c)
+{
+    return tchars[(unsigned char)c];
+}
+
 int gk_http_is_token(const char *s)
 {
     if (!*s) {
         return 0;
     }
     for (; *s; s++) {
-        if (!apr_isalnum(*s) && !strchr("!#$%&'*+-.^_`|~", *s)) {
+        if (!tchars[(unsigned char)*s]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int gk_http_is_token_n(const char *s, apr_size_t n)
+{
+    apr_size_t i;
+
+    if (!s || !n) {
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        if (!tchars[(unsigned char)s[i]]) {
             return 0;
         }
     }

@@ -20,6 +20,12 @@ int gk_http_has_ctl(const char *s);
  * "!#$%&'*+-.^_`|~"? Header names, cookie names and auth schemes are. */
 int gk_http_is_token(const char *s);
 
+/* The same for [s, s + n); NULL or empty: no. */
+int gk_http_is_token_n(const char *s, apr_size_t n);
+
+/* Is c a token character? */
+int gk_http_is_tchar(char c);
+
 /* Is s (len bytes) a b64token (RFC 6750 section 2.1):
  * 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="? */
 int gk_http_is_b64token(const char *s, apr_size_t len);
