@@ -1,6 +1,6 @@
 """bench/run's modes: which servers, in which order, and what is written.
 
-The suites (auth, log) each say which servers they have, how each is
+The suites (auth, log, headers) each say which servers they have, how each is
 configured and checked, which requests it is sent and how its figures are
 reported; this module runs them side by side."""
 
@@ -8,6 +8,7 @@ import os
 import sys
 
 from . import auth as auth_suite
+from . import headers as headers_suite
 from . import log as log_suite
 from .callgrind import CgRun, report_cg, run_callgrind
 from .report import machine, write_results
@@ -19,7 +20,7 @@ from .setup import ensure_packages, make_keys, make_tokens, snapshot
 from .wrk import run_wrk, summarize, targets_of
 
 # In this order: servers, ports (index), groups and rows.
-SUITES = [auth_suite, log_suite]
+SUITES = [auth_suite, log_suite, headers_suite]
 MODES = ("all", "check", "wrk", "callgrind", "configs")
 
 
@@ -107,8 +108,10 @@ def main(doc):
         summary["gk_module"] = modules["gk"]
     if "log" in modules:
         summary["log_module"] = modules["log"]
+    if "headers" in modules:
+        summary["headers_module"] = modules["headers"]
     md = [f"Machine: {summary['machine']}", ""]
-    for impl in ("gk", "log"):
+    for impl in ("gk", "log", "headers"):
         if impl in modules:
             md += [f"Module: {modules[impl]}", ""]
     goals = []

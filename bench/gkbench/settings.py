@@ -62,10 +62,13 @@ GK_SO = os.environ.get("BENCH_GK_SO") or os.path.join(ROOT, "build",
                                                       "mod_gk_auth.so")
 LOG_SO = os.environ.get("BENCH_LOG_SO") or os.path.join(ROOT, "build",
                                                         "mod_gk_log.so")
+HEADERS_SO = os.environ.get("BENCH_HEADERS_SO") or os.path.join(
+    ROOT, "build", "mod_gk_headers.so")
 # The servers load a copy, so that a rebuild during a run (make copies the
 # new module over build/mod_gk_*.so in place) cannot crash them.
 GK_SNAP = os.path.join(OUT, "mod_gk_auth.so")
 LOG_SNAP = os.path.join(OUT, "mod_gk_log.so")
+HEADERS_SNAP = os.path.join(OUT, "mod_gk_headers.so")
 IS_ROOT = os.geteuid() == 0
 
 
