@@ -65,6 +65,10 @@ static const struct {
     [GK_REASON_CORS_MISCONFIGURED] = {"cors_misconfigured",
                                       "CORS is switched off here: the "
                                       "configuration is unsafe"},
+    [GK_REASON_RATE_LIMIT_REPORT] = {"rate_limit_report",
+                                     "Over a rate limit (reported only)"},
+    [GK_REASON_STORE_ERROR] = {"store_error",
+                               "Rate limit store unavailable"},
 };
 
 const char *gk_reason_name(gk_reason_e reason)

@@ -53,6 +53,9 @@ typedef enum {
     GK_REASON_CORS_METHOD_REFUSED,
     GK_REASON_CORS_HEADER_REFUSED,
     GK_REASON_CORS_MISCONFIGURED, /* scopes combine into an unsafe policy */
+    /* rate limits (mod_gk_ratelimit); GK_REASON_RATE_LIMITED: refused */
+    GK_REASON_RATE_LIMIT_REPORT, /* over a limit in mode=report: let through */
+    GK_REASON_STORE_ERROR,      /* the counter store failed */
     GK_REASON_COUNT
 } gk_reason_e;
 

@@ -766,6 +766,19 @@ static apr_size_t access_line(request_rec *r, char *buf, apr_size_t cap,
                  CAP_SHORT);
     gk_json_cstr(&o, "reason", note_back(last, "gk-cors-reason"), CAP_SHORT);
     gk_json_close(&o);
+    gk_json_obj_open(&o, "ratelimit");
+    gk_json_cstr(&o, "outcome", note_back(last, "gk-ratelimit-outcome"),
+                 CAP_SHORT);
+    gk_json_cstr(&o, "reason", note_back(last, "gk-ratelimit-reason"),
+                 CAP_SHORT);
+    gk_json_cstr(&o, "name", note_back(last, "gk-ratelimit-name"), CAP_SHORT);
+    if ((v = note_back(last, "gk-ratelimit-remaining")) && apr_isdigit(*v)) {
+        gk_json_int(&o, "remaining", apr_atoi64(v));
+    }
+    else {
+        gk_json_null(&o, "remaining");
+    }
+    gk_json_close(&o);
     gk_json_bool(&o, "truncated", truncated || o.truncated);
     if (cu.n) {
         gk_json_arr_open(&o, "truncated_fields");

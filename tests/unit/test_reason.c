@@ -58,6 +58,8 @@ START_TEST(stable)
         {GK_REASON_CORS_METHOD_REFUSED, "cors_method_refused"},
         {GK_REASON_CORS_HEADER_REFUSED, "cors_header_refused"},
         {GK_REASON_CORS_MISCONFIGURED, "cors_misconfigured"},
+        {GK_REASON_RATE_LIMIT_REPORT, "rate_limit_report"},
+        {GK_REASON_STORE_ERROR, "store_error"},
     };
     size_t i;
 

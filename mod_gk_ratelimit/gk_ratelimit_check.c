@@ -1,0 +1,331 @@
+/*
+ * The limits of a request: counted in access_checker (keys ip, header,
+ * env, global: before authentication, so they protect the token
+ * verifier) or in fixups (a key list with user: once the user is known).
+ *
+ * Each applying limit (its methods=, if any, include the request's)
+ * derives its key: the first of its key list that is not empty. A request
+ * with no key for a limit is not counted by it (logged at debug): never
+ * one shared counter by accident. The counter is the store's atomic
+ * create-or-increment of a hashed key (common/gk_rate.c: the site, the
+ * name, the key kind, the .htaccess directory, the key value and the
+ * window's start, under SipHash-2-4): no address, user or API key is ever
+ * stored. Every applying limit counts the request; it is refused when it
+ * is over any of them (mode=enforce). Internal redirects and subrequests
+ * are never counted again.
+ *
+ * A refusal is the limit's status (429) through httpd's error path, with
+ * Retry-After, the RateLimit fields and a problem+json body; the notes of
+ * mod_gk_ratelimit.h and an audit event record it.
+ */
+#include "apr_atomic.h"
+#include "apr_strings.h"
+#include "http_protocol.h"
+
+#include "gk_ap_logfns.h"
+#include "gk_ratelimit_private.h"
+#include "gk_reason.h"
+#include "mod_gk_ratelimit.h"
+
+/* One limit's outcome on this request, for the RateLimit fields. */
+typedef struct {
+    const gk_rl_limit_t *limit;
+    apr_uint64_t remaining;
+    apr_int64_t reset;
+} rl_seen_t;
+
+#define SEEN_MAX 16
+
+/* The module's state of a request. */
+typedef struct {
+    gk_ap_problem_t problem;
+    rl_seen_t seen[SEEN_MAX];
+    int nseen;
+} rl_req_t;
+
+static rl_req_t *req_state(request_rec *r, int create)
+{
+    rl_req_t *st = ap_get_module_config(r->request_config,
+                                        &gk_ratelimit_module);
+
+    if (!st && create) {
+        st = apr_pcalloc(r->pool, sizeof(*st));
+        ap_set_module_config(r->request_config, &gk_ratelimit_module, st);
+    }
+    return st;
+}
+
+gk_ap_problem_t *gk_rl_problem_slot(request_rec *r, int create)
+{
+    rl_req_t *st = req_state(r, create);
+
+    return st ? &st->problem : NULL;
+}
+
+/* ---- mod_gk_log's audit events -------------------------------------- */
+
+static APR_OPTIONAL_FN_TYPE(gk_log_audit) *audit_fn;
+
+void gk_rl_retrieve_fns(void)
+{
+    gk_ap_problem_retrieve_fns();
+    audit_fn = APR_RETRIEVE_OPTIONAL_FN(gk_log_audit);
+}
+
+static void audit(request_rec *r, const char *action, const char *outcome,
+                  gk_reason_e reason, const gk_rl_limit_t *l)
+{
+    apr_table_t *fields;
+
+    if (!audit_fn) {
+        return;
+    }
+    fields = apr_table_make(r->pool, 2);
+    apr_table_setn(fields, "limit", l->name);
+    apr_table_setn(fields, "rate", gk_rate_text(r->pool, &l->rate));
+    audit_fn(r, "web", action, outcome, gk_reason_name(reason), fields);
+}
+
+/* ---- store errors, said once a minute per process ------------------- */
+
+static volatile apr_uint32_t last_said;
+
+static void store_failed(request_rec *r, gk_store_result_e res,
+                         const gk_rl_limit_t *l)
+{
+    apr_uint32_t now = (apr_uint32_t)apr_time_sec(apr_time_now());
+    apr_uint32_t before = apr_atomic_read32(&last_said);
+
+    if (now - before >= 60
+        && apr_atomic_cas32(&last_said, now, before) == before) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, GKLOGNO(30006)
+                      "rate limit %s (%s): the store answered %s; "
+                      "GKRateLimitOnStoreError %s applies (said once a "
+                      "minute)", l->name, l->where,
+                      res == GK_STORE_FULL
+                          ? "full (raise GKRateLimitStore shm size=)"
+                          : gk_store_result_name(res),
+                      gk_rl_conf_deny_on_error(ap_get_module_config(
+                          r->server->module_config, &gk_ratelimit_module))
+                          ? "deny"
+                          : "allow");
+    }
+}
+
+/* ---- keys ----------------------------------------------------------------- */
+
+/* The value of one key of the list for r, or NULL when it has none. */
+static const void *key_value(request_rec *r, const gk_rate_key_t *k,
+                             unsigned char *ipbuf, apr_size_t *len)
+{
+    const char *v = NULL;
+
+    switch (k->kind) {
+    case GK_RATE_KEY_IP:
+        if (!r->useragent_ip
+            || !gk_rate_ip_group(r->useragent_ip, k->prefix6, ipbuf, len)) {
+            return NULL;
+        }
+        return ipbuf;
+    case GK_RATE_KEY_USER:
+        v = r->user;
+        break;
+    case GK_RATE_KEY_HEADER:
+        v = apr_table_get(r->headers_in, k->name);
+        break;
+    case GK_RATE_KEY_ENV:
+        v = apr_table_get(r->subprocess_env, k->name);
+        break;
+    case GK_RATE_KEY_GLOBAL:
+        *len = 0;
+        return "";
+    default:
+        return NULL;
+    }
+    if (!v || !*v) {
+        return NULL;
+    }
+    *len = strlen(v);
+    return v;
+}
+
+/* ---- the fields ---------------------------------------------------------- */
+
+static void set_fields(request_rec *r, const rl_req_t *st)
+{
+    const char *policy = NULL, *now = NULL;
+    int i;
+
+    for (i = 0; i < st->nseen; i++) {
+        const rl_seen_t *s = &st->seen[i];
+        const char *item = apr_psprintf(r->pool, "\"%s\";r=%" APR_UINT64_T_FMT
+                                        ";t=%" APR_INT64_T_FMT,
+                                        s->limit->name, s->remaining,
+                                        s->reset);
+        policy = policy ? apr_pstrcat(r->pool, policy, ", ",
+                                      s->limit->policy, NULL)
+                        : s->limit->policy;
+        now = now ? apr_pstrcat(r->pool, now, ", ", item, NULL) : item;
+    }
+    if (policy) {
+        apr_table_setn(r->err_headers_out, "RateLimit-Policy", policy);
+        apr_table_setn(r->err_headers_out, "RateLimit", now);
+    }
+}
+
+static void set_notes(request_rec *r, const char *outcome, gk_reason_e reason,
+                      const gk_rl_limit_t *l, apr_uint64_t remaining)
+{
+    apr_table_setn(r->notes, GK_RATELIMIT_NOTE_OUTCOME, outcome);
+    apr_table_setn(r->notes, GK_RATELIMIT_NOTE_REASON,
+                   gk_reason_name(reason));
+    apr_table_setn(r->notes, GK_RATELIMIT_NOTE_NAME, l->name);
+    apr_table_setn(r->notes, GK_RATELIMIT_NOTE_REMAINING,
+                   apr_psprintf(r->pool, "%" APR_UINT64_T_FMT, remaining));
+}
+
+/* ---- the check ------------------------------------------------------------ */
+
+static int check(request_rec *r, int when)
+{
+    const gk_rl_dir_conf_t *c;
+    const gk_rl_limit_t *refused = NULL, *fewest = NULL, *reported = NULL;
+    apr_uint64_t fewest_left = 0;
+    apr_int64_t retry = 0;
+    apr_int64_t now;
+    gk_store_t *store;
+    rl_req_t *st = NULL;
+    int i, j, status = DECLINED, store_deny = 0;
+
+    if (r->main || r->prev) {
+        return DECLINED;        /* counted once, as the client's request */
+    }
+    c = ap_get_module_config(r->per_dir_config, &gk_ratelimit_module);
+    if (!c || !c->limits) {
+        return DECLINED;
+    }
+    now = apr_time_sec(r->request_time);
+    store = gk_rl_store();
+    for (i = 0; i < c->limits->nelts; i++) {
+        const gk_rl_limit_t *l = APR_ARRAY_IDX(c->limits, i,
+                                               const gk_rl_limit_t *);
+        unsigned char ipbuf[17];
+        char key[GK_RATE_COUNTER_KEY_SIZE];
+        const void *v = NULL;
+        apr_size_t vlen = 0, klen;
+        apr_uint64_t count = 0, left;
+        gk_store_result_e res;
+        int kind = 0;
+
+        if (l->off || l->when != when
+            || (l->methods
+                && !(l->methods & (AP_METHOD_BIT << r->method_number)))) {
+            continue;
+        }
+        for (j = 0; j < l->nkeys && !v; j++) {
+            v = key_value(r, &l->keys[j], ipbuf, &vlen);
+            kind = l->keys[j].kind;
+        }
+        if (!v) {
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, GKLOGNO(30007)
+                          "rate limit %s: the request has no key, not "
+                          "counted", l->name);
+            continue;
+        }
+        klen = gk_rate_counter_key(
+            key, sizeof(key), gk_rl_key(), r->server->server_hostname,
+            l->name, kind, l->dir, v, vlen,
+            (apr_uint64_t)gk_rate_window_start(&l->rate, now));
+        res = store && klen
+                  ? gk_store_incr(store, key, klen, 1, 1,
+                                  gk_rate_expires(&l->rate, now), now,
+                                  &count)
+                  : GK_STORE_DOWN;
+        if (res != GK_STORE_OK) {
+            store_failed(r, res, l);
+            if (l->mode == GK_RL_ENFORCE
+                && gk_rl_conf_deny_on_error(ap_get_module_config(
+                    r->server->module_config, &gk_ratelimit_module))) {
+                store_deny = 1;
+                refused = l;
+            }
+            continue;
+        }
+        left = count >= l->rate.limit ? 0 : l->rate.limit - count;
+        if (count > l->rate.limit) {
+            if (l->mode == GK_RL_REPORT) {
+                reported = l;
+                ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, GKLOGNO(30008)
+                              "rate limit %s (%s) would refuse this "
+                              "request (mode=report)", l->name,
+                              gk_rate_text(r->pool, &l->rate));
+                audit(r, "rate-limit-report", "success",
+                      GK_REASON_RATE_LIMIT_REPORT, l);
+                continue;
+            }
+            if (!refused || gk_rate_reset(&l->rate, now) > retry) {
+                retry = gk_rate_reset(&l->rate, now);
+                refused = l;
+                status = l->status;
+            }
+        }
+        if (l->mode == GK_RL_REPORT) {
+            continue;           /* reported limits send no fields */
+        }
+        if (!fewest || left < fewest_left) {
+            fewest = l;
+            fewest_left = left;
+        }
+        if (!st) {
+            st = req_state(r, 1);
+        }
+        if (st->nseen < SEEN_MAX) {
+            st->seen[st->nseen].limit = l;
+            st->seen[st->nseen].remaining = left;
+            st->seen[st->nseen].reset = gk_rate_reset(&l->rate, now);
+            st->nseen++;
+        }
+    }
+    if (st && gk_rl_conf_headers(c)) {
+        set_fields(r, st);
+    }
+    if (store_deny && !(refused && status != DECLINED)) {
+        set_notes(r, "failure", GK_REASON_STORE_ERROR, refused, 0);
+        apr_table_setn(r->err_headers_out, "Retry-After", "1");
+        gk_ap_problem_set(r, HTTP_SERVICE_UNAVAILABLE, GK_REASON_STORE_ERROR,
+                          NULL);
+        audit(r, "rate-limit-store-error", "failure", GK_REASON_STORE_ERROR,
+              refused);
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    if (status != DECLINED) {
+        set_notes(r, "failure", GK_REASON_RATE_LIMITED, refused, 0);
+        apr_table_setn(r->err_headers_out, "Retry-After",
+                       apr_psprintf(r->pool, "%" APR_INT64_T_FMT, retry));
+        gk_ap_problem_set(r, status, GK_REASON_RATE_LIMITED, NULL);
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, GKLOGNO(30009)
+                      "rate limit %s (%s) refused the request: retry in %"
+                      APR_INT64_T_FMT " s", refused->name,
+                      gk_rate_text(r->pool, &refused->rate), retry);
+        audit(r, "rate-limit-exceeded", "failure", GK_REASON_RATE_LIMITED,
+              refused);
+        return status;
+    }
+    if (fewest) {
+        set_notes(r, "success", GK_REASON_OK, fewest, fewest_left);
+    }
+    else if (reported) {
+        set_notes(r, "success", GK_REASON_RATE_LIMIT_REPORT, reported, 0);
+    }
+    return DECLINED;
+}
+
+int gk_rl_access_checker(request_rec *r)
+{
+    return check(r, GK_RL_IN_ACCESS);
+}
+
+int gk_rl_fixups(request_rec *r)
+{
+    return check(r, GK_RL_IN_FIXUPS);
+}

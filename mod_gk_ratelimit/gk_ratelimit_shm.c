@@ -1,0 +1,194 @@
+/*
+ * The embedded store: one table of counters in shared memory for the
+ * whole host (every child, every thread), common/gk_store_shm.c.
+ *
+ * The segment and its global mutex are made once per life of the parent
+ * process, from s->process->pool, and found again through that pool's
+ * userdata at each restart: a graceful restart (and a hard one, SIGHUP,
+ * which keeps the parent) keeps every count; stopping and starting httpd
+ * starts afresh, and so does a changed GKRateLimitStore size (logged).
+ * Both generations of children after a graceful restart lock the same
+ * mutex over the same table. The mutex type gk-ratelimit-shm is
+ * registered with ap_mutex_register, so the Mutex directive chooses its
+ * mechanism (at the first start: the mutex is made once).
+ *
+ * The counter keys are hashed with SipHash-2-4 under a 128-bit key:
+ * derived from GKRateLimitKeySecret (the first 16 bytes of its SHA-256),
+ * else random, drawn once per life of the parent process.
+ */
+#include "apr_global_mutex.h"
+#include "apr_shm.h"
+#include "apr_strings.h"
+#include "http_core.h"
+#include "util_mutex.h"
+
+#include "gk_rand.h"
+#include "gk_ratelimit_private.h"
+#include "gk_siphash.h"
+#include "gk_store_shm.h"
+
+#define USERDATA_KEY "gk-ratelimit-state"
+
+/* What lives as long as the parent process. */
+typedef struct {
+    apr_shm_t *shm;
+    apr_uint32_t nslots;
+    apr_global_mutex_t *mutex;
+    const char *mutex_file;
+    unsigned char random_key[GK_SIPHASH_KEY_LEN];
+} rl_state_t;
+
+/* This generation's (parent, then each child's copy). */
+static rl_state_t *state;
+static unsigned char counter_key[GK_SIPHASH_KEY_LEN];
+/* The child's. */
+static gk_store_t *store;
+
+void gk_rl_register_mutex(apr_pool_t *pconf)
+{
+    ap_mutex_register(pconf, GK_RATELIMIT_MUTEX, NULL, APR_LOCK_DEFAULT, 0);
+}
+
+gk_store_t *gk_rl_store(void)
+{
+    return store;
+}
+
+const unsigned char *gk_rl_key(void)
+{
+    return counter_key;
+}
+
+/* The parent's state: found in the process pool, else made (the random
+ * key, the mutex); a new segment at the first start or when the size
+ * changed. The store is made whenever the module is loaded, since a
+ * limit may appear in .htaccess alone. */
+static apr_status_t make_state(server_rec *s, apr_uint32_t nslots,
+                               rl_state_t **out)
+{
+    apr_pool_t *pp = s->process->pool;
+    rl_state_t *st;
+    void *ud = NULL;
+    apr_status_t rv;
+
+    apr_pool_userdata_get(&ud, USERDATA_KEY, pp);
+    st = ud;
+    if (!st) {
+        st = apr_pcalloc(pp, sizeof(*st));
+        rv = gk_rand_bytes(st->random_key, sizeof(st->random_key));
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        rv = ap_global_mutex_create(&st->mutex, &st->mutex_file,
+                                    GK_RATELIMIT_MUTEX, NULL, s, pp, 0);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        apr_pool_userdata_set(st, USERDATA_KEY, apr_pool_cleanup_null, pp);
+    }
+    if (!st->shm || st->nslots != nslots) {
+        apr_size_t size = gk_store_shm_size(nslots);
+        apr_shm_t *shm;
+        if (st->shm) {
+            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, GKLOGNO(30001)
+                         "GKRateLimitStore: the size changed from %u to %u "
+                         "counters: counting starts afresh",
+                         (unsigned)st->nslots, (unsigned)nslots);
+        }
+        /* anonymous: inherited by every child the parent forks */
+        rv = apr_shm_create(&shm, size, NULL, pp);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        rv = gk_store_shm_init(apr_shm_baseaddr_get(shm), size, nslots);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        /* the old segment, if any, stays mapped until the parent ends:
+         * children of the previous generation may still use it */
+        st->shm = shm;
+        st->nslots = nslots;
+    }
+    *out = st;
+    return APR_SUCCESS;
+}
+
+int gk_rl_shm_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                          apr_pool_t *ptemp, server_rec *s)
+{
+    const gk_rl_srv_conf_t *sc =
+        ap_get_module_config(s->module_config, &gk_ratelimit_module);
+    apr_uint32_t nslots = sc->shm_size ? (apr_uint32_t)sc->shm_size
+                                       : GK_RATELIMIT_SHM_DEFAULT;
+    apr_status_t rv;
+
+    /* the first of the two passes at startup only checks */
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return OK;
+    }
+    rv = make_state(s, nslots, &state);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, GKLOGNO(30002)
+                     "GKRateLimitStore: cannot make the shared-memory store "
+                     "of %u counters (%lu bytes) and its mutex %s",
+                     (unsigned)nslots,
+                     (unsigned long)gk_store_shm_size(nslots),
+                     GK_RATELIMIT_MUTEX);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (sc->secret_spec) {
+        const char *secret, *e;
+        apr_size_t len;
+        e = gk_rl_read_secret(ptemp, sc->secret_spec, &secret, &len);
+        if (e) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, GKLOGNO(30003)
+                         "GKRateLimitKeySecret (%s): %s", sc->secret_where,
+                         e);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        gk_siphash_key_derive((const unsigned char *)secret, len,
+                              counter_key);
+    }
+    else {
+        memcpy(counter_key, state->random_key, sizeof(counter_key));
+    }
+    return OK;
+}
+
+static apr_status_t lock(void *baton)
+{
+    return apr_global_mutex_lock(baton);
+}
+
+static apr_status_t unlock(void *baton)
+{
+    return apr_global_mutex_unlock(baton);
+}
+
+void gk_rl_shm_child_init(apr_pool_t *p, server_rec *s)
+{
+    gk_store_shm_lock_t lk;
+    apr_status_t rv;
+
+    gk_rand_child_init();
+    if (!state) {
+        return;
+    }
+    rv = apr_global_mutex_child_init(&state->mutex, state->mutex_file, p);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, GKLOGNO(30004)
+                     "cannot attach the mutex %s in a child: rate limits "
+                     "follow GKRateLimitOnStoreError", GK_RATELIMIT_MUTEX);
+        return;
+    }
+    lk.lock = lock;
+    lk.unlock = unlock;
+    lk.baton = state->mutex;
+    rv = gk_store_shm_open(p, apr_shm_baseaddr_get(state->shm), &lk, &store);
+    if (rv != APR_SUCCESS) {
+        store = NULL;
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, GKLOGNO(30005)
+                     "cannot open the shared-memory store in a child: rate "
+                     "limits follow GKRateLimitOnStoreError");
+    }
+}
