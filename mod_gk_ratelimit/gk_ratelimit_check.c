@@ -151,37 +151,91 @@ static const void *key_value(request_rec *r, const gk_rate_key_t *k,
 
 /* ---- the fields ---------------------------------------------------------- */
 
+/* Write v in decimal at p; returns the end. */
+static char *put_u64(char *p, apr_uint64_t v)
+{
+    char tmp[20];
+    int n = 0;
+
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n) {
+        *p++ = tmp[--n];
+    }
+    return p;
+}
+
+/* The RateLimit item of one limit: "NAME";r=R;t=T (no formatting
+ * library on the request path: this runs on every request). */
+static char *put_item(char *p, const rl_seen_t *s)
+{
+    apr_size_t n = strlen(s->limit->name);
+
+    *p++ = '"';
+    memcpy(p, s->limit->name, n);
+    p += n;
+    memcpy(p, "\";r=", 4);
+    p = put_u64(p + 4, s->remaining);
+    memcpy(p, ";t=", 3);
+    return put_u64(p + 3, (apr_uint64_t)s->reset);
+}
+
 static void set_fields(request_rec *r, const rl_req_t *st)
 {
-    const char *policy = NULL, *now = NULL;
+    apr_size_t plen = 0, rlen = 0;
+    char *policy, *now, *pp, *rp;
     int i;
 
+    if (!st->nseen) {
+        return;
+    }
+    /* one limit (the usual case): its policy item is the field */
     for (i = 0; i < st->nseen; i++) {
-        const rl_seen_t *s = &st->seen[i];
-        const char *item = apr_psprintf(r->pool, "\"%s\";r=%" APR_UINT64_T_FMT
-                                        ";t=%" APR_INT64_T_FMT,
-                                        s->limit->name, s->remaining,
-                                        s->reset);
-        policy = policy ? apr_pstrcat(r->pool, policy, ", ",
-                                      s->limit->policy, NULL)
-                        : s->limit->policy;
-        now = now ? apr_pstrcat(r->pool, now, ", ", item, NULL) : item;
+        plen += strlen(st->seen[i].limit->policy) + 2;
+        rlen += strlen(st->seen[i].limit->name) + 2 + 4 + 20 + 3 + 20 + 2;
     }
-    if (policy) {
-        apr_table_setn(r->err_headers_out, "RateLimit-Policy", policy);
-        apr_table_setn(r->err_headers_out, "RateLimit", now);
+    rp = now = apr_palloc(r->pool, rlen + 1);
+    pp = policy = st->nseen == 1 ? NULL : apr_palloc(r->pool, plen + 1);
+    for (i = 0; i < st->nseen; i++) {
+        if (i) {
+            *rp++ = ',';
+            *rp++ = ' ';
+        }
+        rp = put_item(rp, &st->seen[i]);
+        if (pp) {
+            apr_size_t n = strlen(st->seen[i].limit->policy);
+            if (i) {
+                *pp++ = ',';
+                *pp++ = ' ';
+            }
+            memcpy(pp, st->seen[i].limit->policy, n);
+            pp += n;
+        }
     }
+    *rp = '\0';
+    if (pp) {
+        *pp = '\0';
+    }
+    else {
+        policy = (char *)st->seen[0].limit->policy;
+    }
+    apr_table_setn(r->err_headers_out, "RateLimit-Policy", policy);
+    apr_table_setn(r->err_headers_out, "RateLimit", now);
 }
 
 static void set_notes(request_rec *r, const char *outcome, gk_reason_e reason,
                       const gk_rl_limit_t *l, apr_uint64_t remaining)
 {
+    char *num = apr_palloc(r->pool, 21);
+
+    *put_u64(num, remaining) = '\0';
     apr_table_setn(r->notes, GK_RATELIMIT_NOTE_OUTCOME, outcome);
     apr_table_setn(r->notes, GK_RATELIMIT_NOTE_REASON,
                    gk_reason_name(reason));
     apr_table_setn(r->notes, GK_RATELIMIT_NOTE_NAME, l->name);
-    apr_table_setn(r->notes, GK_RATELIMIT_NOTE_REMAINING,
-                   apr_psprintf(r->pool, "%" APR_UINT64_T_FMT, remaining));
+    apr_table_setn(r->notes, GK_RATELIMIT_NOTE_REMAINING, num);
 }
 
 /* ---- the check ------------------------------------------------------------ */
@@ -190,12 +244,13 @@ static int check(request_rec *r, int when)
 {
     const gk_rl_dir_conf_t *c;
     const gk_rl_limit_t *refused = NULL, *fewest = NULL, *reported = NULL;
+    const gk_rl_limit_t *failed = NULL;     /* the store failed for it */
     apr_uint64_t fewest_left = 0;
     apr_int64_t retry = 0;
     apr_int64_t now;
     gk_store_t *store;
     rl_req_t *st = NULL;
-    int i, j, status = DECLINED, store_deny = 0;
+    int i, j, status = DECLINED;
 
     if (r->main || r->prev) {
         return DECLINED;        /* counted once, as the client's request */
@@ -246,8 +301,7 @@ static int check(request_rec *r, int when)
             if (l->mode == GK_RL_ENFORCE
                 && gk_rl_conf_deny_on_error(ap_get_module_config(
                     r->server->module_config, &gk_ratelimit_module))) {
-                store_deny = 1;
-                refused = l;
+                failed = l;
             }
             continue;
         }
@@ -289,13 +343,13 @@ static int check(request_rec *r, int when)
     if (st && gk_rl_conf_headers(c)) {
         set_fields(r, st);
     }
-    if (store_deny && !(refused && status != DECLINED)) {
-        set_notes(r, "failure", GK_REASON_STORE_ERROR, refused, 0);
+    if (failed && status == DECLINED) {
+        set_notes(r, "failure", GK_REASON_STORE_ERROR, failed, 0);
         apr_table_setn(r->err_headers_out, "Retry-After", "1");
         gk_ap_problem_set(r, HTTP_SERVICE_UNAVAILABLE, GK_REASON_STORE_ERROR,
                           NULL);
         audit(r, "rate-limit-store-error", "failure", GK_REASON_STORE_ERROR,
-              refused);
+              failed);
         return HTTP_SERVICE_UNAVAILABLE;
     }
     if (status != DECLINED) {
