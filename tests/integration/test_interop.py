@@ -8,12 +8,16 @@ Every built module alone, and all of them together in both load orders:
   - a 401 from mod_gk_auth carries, in its problem body, the correlation
     ID of its response header when mod_gk_log is loaded, and no ID when it
     is not; with mod_gk_headers, its security headers reach that early
-    answer (the error path of INTEROP.md's "Early answers").
+    answer (the error path of INTEROP.md's "Early answers");
+  - so does a 429 from mod_gk_ratelimit, with mod_gk_headers' CORS
+    headers too, and a CORS preflight answered by mod_gk_headers is never
+    counted by a rate limit.
 """
 
 import json
 import re
 import time
+import uuid
 
 import pytest
 
@@ -28,9 +32,11 @@ UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-"
                   r"[0-9a-f]{12}$")
 
 # each module alone, and every module together in both load orders
-ORDERS = [("auth",), ("log",), ("headers",), ("auth", "log"),
-          ("log", "auth"), ("auth", "log", "headers"),
-          ("headers", "log", "auth")]
+ORDERS = [("auth",), ("log",), ("headers",), ("ratelimit",),
+          ("auth", "log"), ("log", "auth"), ("auth", "log", "headers"),
+          ("headers", "log", "auth"), ("auth", "log", "headers", "ratelimit"),
+          ("ratelimit", "headers", "log", "auth")]
+APP = "https://app.example.com"
 
 
 def built(env, mods):
@@ -64,6 +70,11 @@ def order(request, env, keys):
     if "headers" in mods:
         conf.add("GKSecurityHeaders api")
         conf.add("GKCSPNonce On")
+    if "ratelimit" in mods:
+        conf.add_location("/rl/", "GKRateLimit interop 2/minute "
+                          "key=header:X-RL|ip")
+    if "headers" in mods:
+        conf.add_location("/rl/", "GKCORSAllowOrigin %s" % APP)
     conf.add_location("/probe", "SetHandler gk-probe")
     conf.install()
     env.apache_restart()
@@ -175,3 +186,37 @@ class TestInterop:
         assert r.headers["X-Correlation-ID"] == "req-42.a:b"
         assert body["correlation_id"] == "req-42.a:b"
         assert "instance" not in body
+
+    def test_gk_interop_006_rate_limited(self, env, keys, order):
+        """A 429 of mod_gk_ratelimit: its problem body with the correlation
+        ID (mod_gk_log), the security and CORS headers (mod_gk_headers);
+        preflights answered by mod_gk_headers are not counted."""
+        mods, _ = order
+        if "ratelimit" not in mods:
+            pytest.skip("mod_gk_ratelimit not loaded")
+        run = {"X-RL": uuid.uuid4().hex, "Origin": APP}
+        if "headers" in mods:
+            for _ in range(3):
+                r = env.request("/rl/x", method="OPTIONS", headers=dict(
+                    run, **{"Access-Control-Request-Method": "GET"}))
+                assert r.status_code == 204
+                assert "RateLimit" not in r.headers
+        got = [env.get("/rl/x", headers=run) for _ in range(3)]
+        assert [r.status_code for r in got] == [200, 200, 429]
+        r = got[2]
+        assert r.headers["RateLimit-Policy"] == '"interop";q=2;w=60'
+        assert r.headers["RateLimit"].startswith('"interop";r=0;t=')
+        assert 1 <= int(r.headers["Retry-After"]) <= 60
+        body = json.loads(r.text)
+        assert body["status"] == 429
+        assert (r.headers.get("X-Frame-Options") == "DENY") == \
+            ("headers" in mods)
+        if "headers" in mods:
+            assert r.headers["Access-Control-Allow-Origin"] == APP
+            assert "RateLimit" in r.headers["Access-Control-Expose-Headers"]
+        else:
+            assert "Access-Control-Allow-Origin" not in r.headers
+        if "log" in mods:
+            assert body["correlation_id"] == r.headers["X-Correlation-ID"]
+        else:
+            assert "correlation_id" not in body
