@@ -11,8 +11,10 @@
  * name, the key kind, the .htaccess directory, the key value and the
  * window's start, under SipHash-2-4): no address, user or API key is ever
  * stored. Every applying limit counts the request; it is refused when it
- * is over any of them (mode=enforce). Internal redirects and subrequests
- * are never counted again.
+ * is over any of them (mode=enforce). A request is counted once per limit:
+ * an internal redirect (mod_rewrite's [PT] in a <Directory>) is counted
+ * by the limits of its new URL that have not counted it yet; the request
+ * of an ErrorDocument and subrequests are never counted.
  *
  * A refusal is the limit's status (429) through httpd's error path, with
  * Retry-After, the RateLimit fields and a problem+json body; the notes of
@@ -38,9 +40,12 @@ typedef struct {
 
 /* The module's state of a request. */
 typedef struct {
-    gk_ap_problem_t problem;
-    rl_seen_t seen[SEEN_MAX];
+    gk_ap_problem_t problem;    /* of the request answered */
+    /* of the client's request (the first of an internal redirect chain) */
+    rl_seen_t seen[SEEN_MAX];   /* enforced limits that counted it */
     int nseen;
+    const gk_rl_limit_t *counted[SEEN_MAX]; /* every limit that counted it */
+    int ncounted;
 } rl_req_t;
 
 static rl_req_t *req_state(request_rec *r, int create)
@@ -240,26 +245,76 @@ static void set_notes(request_rec *r, const char *outcome, gk_reason_e reason,
 
 /* ---- the check ------------------------------------------------------------ */
 
+/* The request the client sent: r, or the first of its internal
+ * redirects' chain. NULL when r is an error document's request (an
+ * ErrorDocument of any status: its limits are never counted). */
+static request_rec *client_request(request_rec *r)
+{
+    while (r->prev) {
+        r = r->prev;
+        if (r->status != HTTP_OK) {
+            return NULL;
+        }
+    }
+    return r;
+}
+
+/* Has the client's request already been counted by l (on its way through
+ * an internal redirect)? Marks it. */
+static int counted_before(rl_req_t *st, const gk_rl_limit_t *l)
+{
+    int i;
+
+    for (i = 0; i < st->ncounted; i++) {
+        if (st->counted[i] == l) {
+            return 1;
+        }
+    }
+    if (st->ncounted < SEEN_MAX) {
+        st->counted[st->ncounted++] = l;
+    }
+    return 0;
+}
+
+/* The notes from every limit that applied so far (both phases): the one
+ * with the fewest requests left. */
+static void note_fewest(request_rec *o, const rl_req_t *st)
+{
+    const rl_seen_t *f = NULL;
+    int i;
+
+    for (i = 0; i < st->nseen; i++) {
+        if (!f || st->seen[i].remaining < f->remaining) {
+            f = &st->seen[i];
+        }
+    }
+    if (f) {
+        set_notes(o, "success", GK_REASON_OK, f->limit, f->remaining);
+    }
+}
+
 static int check(request_rec *r, int when)
 {
     const gk_rl_dir_conf_t *c;
-    const gk_rl_limit_t *refused = NULL, *fewest = NULL, *reported = NULL;
+    const gk_rl_limit_t *refused = NULL, *reported = NULL;
     const gk_rl_limit_t *failed = NULL;     /* the store failed for it */
-    apr_uint64_t fewest_left = 0;
+    int deny_on_error = 0, failed_deny = 0;
     apr_int64_t retry = 0;
     apr_int64_t now;
     gk_store_t *store;
-    rl_req_t *st = NULL;
+    request_rec *o;
+    rl_req_t *st;
     int i, j, status = DECLINED;
 
-    if (r->main || r->prev) {
-        return DECLINED;        /* counted once, as the client's request */
+    if (r->main) {
+        return DECLINED;        /* a subrequest: counted as its parent */
     }
     c = ap_get_module_config(r->per_dir_config, &gk_ratelimit_module);
-    if (!c || !c->limits) {
+    if (!c || !c->limits || !(o = client_request(r))) {
         return DECLINED;
     }
-    now = apr_time_sec(r->request_time);
+    st = req_state(o, 1);
+    now = apr_time_sec(o->request_time);
     store = gk_rl_store();
     for (i = 0; i < c->limits->nelts; i++) {
         const gk_rl_limit_t *l = APR_ARRAY_IDX(c->limits, i,
@@ -287,6 +342,9 @@ static int check(request_rec *r, int when)
                           "counted", l->name);
             continue;
         }
+        if (counted_before(st, l)) {
+            continue;
+        }
         klen = gk_rate_counter_key(
             key, sizeof(key), gk_rl_key(), r->server->server_hostname,
             l->name, kind, l->dir, v, vlen,
@@ -298,23 +356,27 @@ static int check(request_rec *r, int when)
                   : GK_STORE_DOWN;
         if (res != GK_STORE_OK) {
             store_failed(r, res, l);
-            if (l->mode == GK_RL_ENFORCE
-                && gk_rl_conf_deny_on_error(ap_get_module_config(
-                    r->server->module_config, &gk_ratelimit_module))) {
-                failed = l;
-            }
+            failed = l;
+            deny_on_error = gk_rl_conf_deny_on_error(ap_get_module_config(
+                r->server->module_config, &gk_ratelimit_module));
+            failed_deny |= deny_on_error && l->mode == GK_RL_ENFORCE;
             continue;
         }
         left = count >= l->rate.limit ? 0 : l->rate.limit - count;
         if (count > l->rate.limit) {
             if (l->mode == GK_RL_REPORT) {
                 reported = l;
-                ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, GKLOGNO(30008)
-                              "rate limit %s (%s) would refuse this "
-                              "request (mode=report)", l->name,
-                              gk_rate_text(r->pool, &l->rate));
-                audit(r, "rate-limit-report", "success",
-                      GK_REASON_RATE_LIMIT_REPORT, l);
+                if (count == (apr_uint64_t)l->rate.limit + 1) {
+                    /* the first request over the limit in its window, on
+                     * every front end: said once, not per request */
+                    ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
+                                  GKLOGNO(30008) "rate limit %s (%s) would "
+                                  "refuse this request and the next ones "
+                                  "of its key in this window (mode=report)",
+                                  l->name, gk_rate_text(r->pool, &l->rate));
+                    audit(r, "rate-limit-report", "success",
+                          GK_REASON_RATE_LIMIT_REPORT, l);
+                }
                 continue;
             }
             if (!refused || gk_rate_reset(&l->rate, now) > retry) {
@@ -326,13 +388,6 @@ static int check(request_rec *r, int when)
         if (l->mode == GK_RL_REPORT) {
             continue;           /* reported limits send no fields */
         }
-        if (!fewest || left < fewest_left) {
-            fewest = l;
-            fewest_left = left;
-        }
-        if (!st) {
-            st = req_state(r, 1);
-        }
         if (st->nseen < SEEN_MAX) {
             st->seen[st->nseen].limit = l;
             st->seen[st->nseen].remaining = left;
@@ -340,20 +395,11 @@ static int check(request_rec *r, int when)
             st->nseen++;
         }
     }
-    if (st && gk_rl_conf_headers(c)) {
+    if (gk_rl_conf_headers(c)) {
         set_fields(r, st);
     }
-    if (failed && status == DECLINED) {
-        set_notes(r, "failure", GK_REASON_STORE_ERROR, failed, 0);
-        apr_table_setn(r->err_headers_out, "Retry-After", "1");
-        gk_ap_problem_set(r, HTTP_SERVICE_UNAVAILABLE, GK_REASON_STORE_ERROR,
-                          NULL);
-        audit(r, "rate-limit-store-error", "failure", GK_REASON_STORE_ERROR,
-              failed);
-        return HTTP_SERVICE_UNAVAILABLE;
-    }
     if (status != DECLINED) {
-        set_notes(r, "failure", GK_REASON_RATE_LIMITED, refused, 0);
+        set_notes(o, "failure", GK_REASON_RATE_LIMITED, refused, 0);
         apr_table_setn(r->err_headers_out, "Retry-After",
                        apr_psprintf(r->pool, "%" APR_INT64_T_FMT, retry));
         gk_ap_problem_set(r, status, GK_REASON_RATE_LIMITED, NULL);
@@ -365,11 +411,24 @@ static int check(request_rec *r, int when)
               refused);
         return status;
     }
-    if (fewest) {
-        set_notes(r, "success", GK_REASON_OK, fewest, fewest_left);
+    if (failed_deny) {
+        set_notes(o, "failure", GK_REASON_STORE_ERROR, failed, 0);
+        apr_table_setn(r->err_headers_out, "Retry-After", "1");
+        gk_ap_problem_set(r, HTTP_SERVICE_UNAVAILABLE, GK_REASON_STORE_ERROR,
+                          NULL);
+        audit(r, "rate-limit-store-error", "failure", GK_REASON_STORE_ERROR,
+              failed);
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    if (failed) {
+        /* let through (GKRateLimitOnStoreError allow, or mode=report) */
+        set_notes(o, "success", GK_REASON_STORE_ERROR, failed, 0);
+    }
+    else if (st->nseen) {
+        note_fewest(o, st);
     }
     else if (reported) {
-        set_notes(r, "success", GK_REASON_RATE_LIMIT_REPORT, reported, 0);
+        set_notes(o, "success", GK_REASON_RATE_LIMIT_REPORT, reported, 0);
     }
     return DECLINED;
 }

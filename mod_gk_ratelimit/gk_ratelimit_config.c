@@ -256,6 +256,12 @@ static const char *set_limit(cmd_parms *cmd, void *dc, int argc,
             if ((e = gk_ap_parse_int(cmd, a + 7, 400, 599, &l->status))) {
                 return e;
             }
+            if (atoi(ap_get_status_line(l->status)) != l->status) {
+                return gk_ap_cmd_error(cmd, "%s: httpd has no status line "
+                                       "for %d (it would answer 500): use "
+                                       "a status it knows, such as 429 or "
+                                       "503", a, l->status);
+            }
         }
         else if (!strncasecmp(a, "mode=", 5)) {
             static const gk_ap_keyword_t modes[] = {

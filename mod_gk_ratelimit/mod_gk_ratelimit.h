@@ -6,9 +6,11 @@
  * keyed by user in fixups, after mod_gk_auth's. A request refused is
  * answered through httpd's error path (ap_die) with the status returned
  * from the hook, so every module's insert_error_filter still adds its
- * headers. Internal redirects and subrequests are never counted; CORS
- * preflights answered by mod_gk_headers (header_parser) never reach the
- * hooks.
+ * headers. A request is counted once per limit, also through internal
+ * redirects; an ErrorDocument's request and subrequests are never
+ * counted; CORS preflights answered by mod_gk_headers (header_parser)
+ * never reach the hooks. The notes are set on the client's request (the
+ * first of an internal redirect chain).
  *
  * Notes, set on the request the client sent, once a limit applied:
  */

@@ -6,7 +6,8 @@ What it does, all on 127.0.0.1 and all under build/demo/:
   1. makes an HS256 secret (read through `file:`) and an RSA key pair,
   2. writes an httpd configuration: a gateway virtual host that checks
      bearer tokens with mod_gk_auth, answers CORS for one web origin with
-     mod_gk_headers and proxies to a small echo backend,
+     mod_gk_headers, limits login attempts with mod_gk_ratelimit and
+     proxies to a small echo backend,
   3. starts the echo backend (docs/demo/backend.py) and httpd in the
      foreground,
   4. sends a series of real requests and shows what came back, including
@@ -57,6 +58,7 @@ WORK = BUILD / "demo"
 MODULE = BUILD / "mod_gk_auth.so"
 LOG_MODULE = BUILD / "mod_gk_log.so"
 HEADERS_MODULE = BUILD / "mod_gk_headers.so"
+RATELIMIT_MODULE = BUILD / "mod_gk_ratelimit.so"
 BACKEND = HERE / "backend.py"
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") \
     else sys.executable
@@ -70,6 +72,8 @@ AUDIENCE = "https://api.demo.test"
 HS_KID = "demo-hs"
 RS_KID = "demo-rs"
 ONESHOT = os.environ.get("DEMO_ONESHOT", "") not in ("", "0")
+# mod_gk_ratelimit: the seed's login limit, POST /login, per client
+LOGIN_LIMIT, LOGIN_WINDOW = 5, 60
 
 # The modules the gateway needs, from Debian's apache2 package.
 HTTPD_MODULES = [
@@ -406,17 +410,18 @@ Listen 127.0.0.1:{port}
 PidFile "{WORK}/httpd.pid"
 DefaultRuntimeDir "{WORK}/run"
 ErrorLog "{WORK}/error.log"
-LogLevel warn gk_auth:info
+LogLevel warn gk_auth:info gk_ratelimit:info
 # %L: the request's correlation ID (mod_gk_log), the same one the client,
 # the backend and the error log see
 ErrorLogFormat "[%{{u}}t] [%-m:%l] [id %L] [client %a] %M"
-LogFormat "%h id=%L user=%u \\"%r\\" %>s %b reason=%{{gk-auth-reason}}n" demo
+LogFormat "%h id=%L user=%u \\"%r\\" %>s %b reason=%{{gk-auth-reason}}n ratelimit=%{{gk-ratelimit-reason}}n" demo
 CustomLog "{WORK}/access.log" demo
 {user}
 {loads}
 LoadModule gk_auth_module     {MODULE}
 LoadModule gk_log_module      {LOG_MODULE}
 LoadModule gk_headers_module  {HEADERS_MODULE}
+LoadModule gk_ratelimit_module {RATELIMIT_MODULE}
 
 # One JSON object a request (ECS field names; tokens, cookies and secret
 # query values never appear), next to the classic access log.
@@ -501,6 +506,17 @@ MaxSpareThreads      20
         Require gk-permission reports:read
         AuthzSendForbiddenOnFailure On
     </Location>
+
+    # The seed's @limiter.limit("5/minute") on its login: at most
+    # {LOGIN_LIMIT} POSTs a minute per client address, counted exactly
+    # across every child and thread in shared memory (GKRateLimitStore shm,
+    # the default). The sixth is answered 429 with Retry-After, the
+    # RateLimit fields and a problem+json body; GETs of the login page are
+    # not counted. The counts live as long as httpd's parent process: each
+    # run of this demo starts httpd afresh, so each starts from zero.
+    <Location "/login">
+        GKRateLimit login {LOGIN_LIMIT}/minute methods=POST
+    </Location>
 </VirtualHost>
 """
 
@@ -509,7 +525,8 @@ MaxSpareThreads      20
 
 class Step:
     def __init__(self, title, path, token=None, status=200, headers=None,
-                 auth=None, check=None, note=None, method="GET"):
+                 auth=None, check=None, note=None, method="GET",
+                 repeat=1):
         self.title = title
         self.path = path
         self.method = method
@@ -519,6 +536,7 @@ class Step:
         self.auth = auth              # a literal Authorization value
         self.check = check            # fn(response) -> error text or None
         self.note = note
+        self.repeat = repeat          # send it this many times, show the last
 
 
 def www_auth(resp):
@@ -587,6 +605,41 @@ def expect_no_cors(resp):
     return None
 
 
+RATELIMIT_FIELDS = ("Retry-After", "RateLimit-Policy", "RateLimit")
+
+
+def expect_rate_limited(name, limit, window):
+    """429 with Retry-After, the RateLimit fields of the draft
+    (draft-ietf-httpapi-ratelimit-headers-10) and a problem+json body."""
+    def check(resp):
+        h = resp.headers
+        try:
+            retry = int(h.get("Retry-After", ""))
+        except ValueError:
+            return "no Retry-After in seconds"
+        if not 1 <= retry <= window:
+            return "Retry-After %d is not within the window" % retry
+        want = '"%s";q=%d;w=%d' % (name, limit, window)
+        if h.get("RateLimit-Policy") != want:
+            return "RateLimit-Policy is %r, expected %r" % (
+                h.get("RateLimit-Policy"), want)
+        want = '"%s";r=0;t=%d' % (name, retry)
+        if h.get("RateLimit") != want:
+            return "RateLimit is %r, expected %r" % (h.get("RateLimit"), want)
+        if not h.get("Content-Type", "").startswith(
+                "application/problem+json"):
+            return "the body is not problem+json"
+        try:
+            doc = resp.json()
+        except ValueError:
+            return "the problem+json body does not parse"
+        if doc.get("status") != 429 or doc.get("title") != \
+                "Too Many Requests":
+            return "the problem body is %r" % doc
+        return None
+    return check
+
+
 def preflight(origin, method="GET", headers="authorization"):
     return {"Origin": origin, "Access-Control-Request-Method": method,
             "Access-Control-Request-Headers": headers}
@@ -643,6 +696,12 @@ STEPS = [
          check=expect_no_cors,
          note="The server answers; the browser keeps the answer from "
               "the page."),
+    Step("Rate limit: six login attempts (POST /login) within a minute; "
+         "the limit is %d/minute per client" % LOGIN_LIMIT,
+         "/login", method="POST", status=429, repeat=LOGIN_LIMIT + 1,
+         check=expect_rate_limited("login", LOGIN_LIMIT, LOGIN_WINDOW),
+         note="Counted in access_checker, before authentication; the "
+              "counts are shared by every child and thread of httpd."),
 ]
 
 
@@ -657,6 +716,9 @@ def curl_line(base, step):
     for k, v in step.headers.items():
         parts.append("-H '%s: %s'" % (k, v))
     parts.append(base + step.path)
+    if step.repeat > 1:
+        return "for i in $(seq %d); do %s; done" % (step.repeat,
+                                                   " ".join(parts))
     return " ".join(parts)
 
 
@@ -680,8 +742,14 @@ def describe(resp):
             lines.append("%s: %s" % (k, v))
         if not found:
             lines.append("no %s* header" % ACX)
+    for h in RATELIMIT_FIELDS:
+        if h in resp.headers:
+            lines.append("%s: %s" % (h, resp.headers[h]))
     ctype = resp.headers.get("Content-Type", "")
-    if ctype.startswith("application/problem+json"):
+    if ctype.startswith("application/problem+json") and \
+            resp.status_code == 429:
+        lines.append("problem+json body: %s" % resp.text.strip())
+    elif ctype.startswith("application/problem+json"):
         try:
             detail = resp.json().get("detail")
         except ValueError:
@@ -712,7 +780,22 @@ def run_walkthrough(base, tokens):
             headers["Authorization"] = "Bearer " + tokens[step.token]
         say("%2d. %s" % (n, step.title))
         say("    $ " + curl_line(base, step))
+        if step.repeat > 1:
+            # all of them within one window: fixed windows start on the
+            # clock's minute, so wait for the next one when this one is
+            # about to end
+            left = LOGIN_WINDOW - time.time() % LOGIN_WINDOW
+            if left < 5:
+                say("    (waiting %.0f s for the next minute: the window "
+                    "is aligned to the clock)" % left)
+                time.sleep(left + 0.2)
         try:
+            before = []
+            for _ in range(step.repeat - 1):
+                r = session.request(step.method, base + step.path,
+                                    headers=headers, timeout=10,
+                                    allow_redirects=False)
+                before.append(r)
             resp = session.request(step.method, base + step.path,
                                    headers=headers, timeout=10,
                                    allow_redirects=False)
@@ -720,13 +803,24 @@ def run_walkthrough(base, tokens):
             failures += 1
             say("    FAIL: no answer (%s)" % e.__class__.__name__)
             continue
+        for i, r in enumerate(before, 1):
+            ok = r.status_code == 200 and r.headers.get(
+                "RateLimit", "").startswith('"login";r=%d;t='
+                                            % (LOGIN_LIMIT - i))
+            say("    -> attempt %d: %d %s, RateLimit: %s%s" % (
+                i, r.status_code, r.reason, r.headers.get("RateLimit"),
+                "   ok" if ok else ""))
+            if not ok:
+                failures += 1
+                say("    FAIL: expected 200 with %d left" % (LOGIN_LIMIT - i))
         problem = None
         if resp.status_code != step.status:
             problem = "expected %d" % step.status
         elif step.check:
             problem = step.check(resp)
-        say("    -> %d %s%s" % (resp.status_code, resp.reason,
-                                "" if problem else "   ok"))
+        say("    -> %s%d %s%s" % (
+            "attempt %d: " % step.repeat if step.repeat > 1 else "",
+            resp.status_code, resp.reason, "" if problem else "   ok"))
         for line in describe(resp):
             say("       " + line)
         if step.note:
@@ -747,7 +841,7 @@ def show_json_log():
     except OSError:
         say("FAIL: no JSON access log at %s" % path)
         return 1
-    shown = None
+    shown = limited = audit = None
     for line in lines:
         try:
             doc = json.loads(line)
@@ -759,11 +853,24 @@ def show_json_log():
             return 1
         if (doc.get("user") or {}).get("name") == "carol":
             shown = line
+        rl = (doc.get("gk") or {}).get("ratelimit") or {}
+        if rl.get("reason") == "rate_limited":
+            limited = rl
+        if (doc.get("event") or {}).get("action") == "rate-limit-exceeded":
+            audit = line
     say("The JSON access log (%s), one line a request; carol's:" % path)
     if shown is None:
         say("FAIL: no line for carol's request")
         return 1
     say(shown)
+    say("")
+    say("The refused login: its line's gk.ratelimit, then its audit event "
+        "(mod_gk_log):")
+    if limited is None or audit is None:
+        say("FAIL: no gk.ratelimit of the refused login, or no audit event")
+        return 1
+    say(json.dumps(limited, separators=(",", ":")))
+    say(audit)
     say("")
     return 0
 
@@ -808,6 +915,8 @@ def print_try_it(base, tokens):
     say("    curl -i -X OPTIONS -H 'Origin: %s' "
         "-H 'Access-Control-Request-Method: GET' %s/api/hello"
         % (APP_ORIGIN, base))
+    say("    curl -i -X POST %s/login     # %d a minute, then 429"
+        % (base, LOGIN_LIMIT))
     say("")
     say("Alice's token, to paste into a JWT viewer (HS256, roles [user]):")
     say("    " + tokens["ALICE"])
@@ -843,7 +952,7 @@ class Demo:
 
     def start(self):
         apache = find_apache()
-        for m in (MODULE, LOG_MODULE, HEADERS_MODULE):
+        for m in (MODULE, LOG_MODULE, HEADERS_MODULE, RATELIMIT_MODULE):
             if not m.exists():
                 sys.exit("demo: %s not found; run `make demo` (it builds "
                          "the modules first) or `make`" % m)
@@ -866,7 +975,8 @@ class Demo:
         conf = WORK / "httpd.conf"
         conf.write_text(httpd_conf(port, backend_port, module_dir()))
 
-        say("Gatekeeper demo: mod_gk_auth and mod_gk_log in front of an echo backend")
+        say("Gatekeeper demo: mod_gk_auth, mod_gk_log, mod_gk_headers and "
+            "mod_gk_ratelimit in front of an echo backend")
         say("  gateway  http://127.0.0.1:%d/   (httpd, %s)" % (port, conf))
         say("  backend  http://127.0.0.1:%d/   (docs/demo/backend.py)"
             % backend_port)

@@ -66,3 +66,34 @@ def test_gk_demo_001_walkthrough():
     for s in pre + req:
         assert "no Access-Control-* header" in s, s
         assert "Access-Control-Allow" not in s.split("\n", 2)[2], s
+    # mod_gk_ratelimit: the seed's login limit (5/minute per client on
+    # POST /login): five attempts pass with what remains, the sixth is 429
+    # with Retry-After, the RateLimit fields and a problem+json body
+    rl = [s for s in re.split(r"(?m)^\s*\d+\. ", walk)
+          if s.startswith("Rate limit:")]
+    assert len(rl) == 1, walk
+    rl = rl[0]
+    for i in range(1, 6):
+        assert re.search(r'-> attempt %d: 200 OK, RateLimit: "login";r=%d;'
+                         r't=\d+   ok' % (i, 5 - i), rl), rl
+    assert "-> attempt 6: 429 Too Many Requests   ok" in rl, rl
+    retry = int(re.search(r"\n\s+Retry-After: (\d+)\n", rl).group(1))
+    assert 1 <= retry <= 60, rl
+    assert '\n       RateLimit-Policy: "login";q=5;w=60\n' in rl, rl
+    assert '\n       RateLimit: "login";r=0;t=%d\n' % retry in rl, rl
+    body = json.loads(rl.split("problem+json body: ", 1)[1].split("\n")[0])
+    assert body["status"] == 429 and body["title"] == "Too Many Requests"
+    assert body["correlation_id"] in ids
+    assert "security headers: X-Frame-Options: DENY" in rl, rl
+    # the refusal in the JSON log: the request's gk.ratelimit, and the
+    # audit event with the same correlation ID
+    part = p.stdout.split("then its audit event (mod_gk_log):\n", 1)[1]
+    rl_fields, audit_line = part.split("\n")[:2]
+    assert json.loads(rl_fields) == {"outcome": "failure",
+                                     "reason": "rate_limited",
+                                     "name": "login", "remaining": 0}
+    audit = json.loads(audit_line)
+    assert audit["event"]["action"] == "rate-limit-exceeded"
+    assert audit["event"]["reason"] == "rate_limited"
+    assert audit["labels"] == {"limit": "login", "rate": "5/minute"}
+    assert audit["gk"]["correlation_id"] == body["correlation_id"]
