@@ -10,6 +10,10 @@
     report.py     machine description, bench/out/results*.{json,md}
     auth.py       suite: bare, gk-*, oidc-*, oauth2-* (mod_gk_auth and peers)
     log.py        suite: log, log-in, log-combined, log-json (mod_gk_log)
+    headers.py    suite: headers-api, headers-cors, modheaders-cors
+                  (mod_gk_headers and mod_headers)
+    ratelimit.py  suite: ratelimit-shm, qos, evasive (mod_gk_ratelimit,
+                  mod_qos and mod_evasive)
     main.py       the modes: which servers run, in which order
 
 A suite is a module with: MODULES, profiles(), servers(index),

@@ -1,6 +1,6 @@
 """bench/run's modes: which servers, in which order, and what is written.
 
-The suites (auth, log, headers) each say which servers they have, how each is
+The suites (auth, log, headers, ratelimit) each say which servers they have, how each is
 configured and checked, which requests it is sent and how its figures are
 reported; this module runs them side by side."""
 
@@ -10,6 +10,7 @@ import sys
 from . import auth as auth_suite
 from . import headers as headers_suite
 from . import log as log_suite
+from . import ratelimit as ratelimit_suite
 from .callgrind import CgRun, report_cg, run_callgrind
 from .report import machine, write_results
 from .servers import selected, start, stop, write_config
@@ -20,7 +21,7 @@ from .setup import ensure_packages, make_keys, make_tokens, snapshot
 from .wrk import run_wrk, summarize, targets_of
 
 # In this order: servers, ports (index), groups and rows.
-SUITES = [auth_suite, log_suite, headers_suite]
+SUITES = [auth_suite, log_suite, headers_suite, ratelimit_suite]
 MODES = ("all", "check", "wrk", "callgrind", "configs")
 
 
@@ -110,8 +111,10 @@ def main(doc):
         summary["log_module"] = modules["log"]
     if "headers" in modules:
         summary["headers_module"] = modules["headers"]
+    if "ratelimit" in modules:
+        summary["ratelimit_module"] = modules["ratelimit"]
     md = [f"Machine: {summary['machine']}", ""]
-    for impl in ("gk", "log", "headers"):
+    for impl in ("gk", "log", "headers", "ratelimit"):
         if impl in modules:
             md += [f"Module: {modules[impl]}", ""]
     goals = []
