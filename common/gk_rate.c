@@ -9,6 +9,7 @@
 
 #include <apr_strings.h>
 
+#include "gk_http.h"
 #include "gk_rate.h"
 #include "gk_siphash.h"
 
@@ -249,14 +250,6 @@ apr_int64_t gk_rate_expires(const gk_rate_t *r, apr_int64_t now_sec)
 
 /* ---- key specifications ------------------------------------------------ */
 
-/* Is c an RFC 9110 tchar? */
-static int is_tchar(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-           || (c >= '0' && c <= '9')
-           || (c && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
 /* Is c allowed in an environment variable name? */
 static int is_envchar(unsigned char c)
 {
@@ -323,7 +316,7 @@ static const char *parse_key(apr_pool_t *p, const char *k, apr_size_t len,
             return "header: needs a field name";
         }
         for (i = 7; i < len; i++) {
-            if (!is_tchar((unsigned char)k[i])) {
+            if (!gk_http_is_tchar((unsigned char)k[i])) {
                 return "the header name is not a field name (an RFC 9110 "
                        "token)";
             }
@@ -422,44 +415,32 @@ const char *gk_rate_keys_parse(apr_pool_t *p, const char *s,
 
 /* ---- addresses --------------------------------------------------------- */
 
-int gk_rate_ip_group(const char *ip, int prefix6, unsigned char out[17],
-                     apr_size_t *out_len)
+int gk_rate_ip_group_raw(int family, const unsigned char *addr, int prefix6,
+                         unsigned char out[17], apr_size_t *out_len)
 {
-    /* the longest IPv6 text is 45 characters (INET6_ADDRSTRLEN - 1) */
-    char buf[INET6_ADDRSTRLEN];
     unsigned char a[16];
-    apr_size_t len;
-    const char *pct;
     int i;
 
-    if (!ip || prefix6 < 1 || prefix6 > 128) {
+    if (!addr || prefix6 < 1 || prefix6 > 128) {
         return 0;
     }
-    if (inet_pton(AF_INET, ip, a) == 1) {
+    if (family == 4) {
         out[0] = 4;
-        memcpy(out + 1, a, 4);
+        memcpy(out + 1, addr, 4);
         *out_len = 5;
         return 1;
     }
-    /* an IPv6 zone ("fe80::1%eth0", as APR writes link-local peers) is
-     * not part of the address */
-    pct = strchr(ip, '%');
-    len = pct ? (apr_size_t)(pct - ip) : strlen(ip);
-    if (len >= sizeof(buf) || (pct && (!pct[1] || !memchr(ip, ':', len)))) {
+    if (family != 6) {
         return 0;
     }
-    memcpy(buf, ip, len);
-    buf[len] = '\0';
-    if (inet_pton(AF_INET6, buf, a) != 1) {
-        return 0;
-    }
-    if (!memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12)) {
+    if (!memcmp(addr, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12)) {
         /* IPv4-mapped: the IPv4 client of a dual-stack listener */
         out[0] = 4;
-        memcpy(out + 1, a + 12, 4);
+        memcpy(out + 1, addr + 12, 4);
         *out_len = 5;
         return 1;
     }
+    memcpy(a, addr, 16);
     for (i = 0; i < 16; i++) {
         int bits = prefix6 - 8 * i;
         if (bits <= 0) {
@@ -475,49 +456,138 @@ int gk_rate_ip_group(const char *ip, int prefix6, unsigned char out[17],
     return 1;
 }
 
+int gk_rate_ip_group(const char *ip, int prefix6, unsigned char out[17],
+                     apr_size_t *out_len)
+{
+    /* the longest IPv6 text is 45 characters (INET6_ADDRSTRLEN - 1) */
+    char buf[INET6_ADDRSTRLEN];
+    unsigned char a[16];
+    apr_size_t len;
+    const char *pct;
+
+    if (!ip || prefix6 < 1 || prefix6 > 128) {
+        return 0;
+    }
+    if (inet_pton(AF_INET, ip, a) == 1) {
+        return gk_rate_ip_group_raw(4, a, prefix6, out, out_len);
+    }
+    /* an IPv6 zone ("fe80::1%eth0", as APR writes link-local peers) is
+     * not part of the address */
+    pct = strchr(ip, '%');
+    len = pct ? (apr_size_t)(pct - ip) : strlen(ip);
+    if (len >= sizeof(buf) || (pct && (!pct[1] || !memchr(ip, ':', len)))) {
+        return 0;
+    }
+    memcpy(buf, ip, len);
+    buf[len] = '\0';
+    if (inet_pton(AF_INET6, buf, a) != 1) {
+        return 0;
+    }
+    return gk_rate_ip_group_raw(6, a, prefix6, out, out_len);
+}
+
 /* ---- counter keys ------------------------------------------------------ */
 
 /* The version tag that starts every hashed encoding: a new encoding gets a
  * new tag, so that it never meets the counters of the old one. */
-static const unsigned char enc_tag[] = {'g', 'k', 'r', 'l', 1};
+static const unsigned char enc_tag[] = {'g', 'k', 'r', 'l', 2};
 
-/* Absorb n as 8 little-endian bytes. */
-static void put_u64(gk_siphash_t *st, apr_uint64_t n)
+/* The fixed key of the identities: they name configuration, not clients,
+ * and only need to be distinct. */
+static const unsigned char id_key[16] = {
+    'g', 'k', '-', 'r', 'a', 't', 'e', '-', 'i', 'd', 'e', 'n', 't', 'i',
+    't', 'y'
+};
+
+static void put_le64(unsigned char *p, apr_uint64_t n)
 {
-    unsigned char b[8];
     int i;
 
     for (i = 0; i < 8; i++) {
-        b[i] = (unsigned char)(n >> (8 * i));
+        p[i] = (unsigned char)(n >> (8 * i));
     }
-    gk_siphash24_update(st, b, 8);
 }
 
-/* Absorb a field: presence byte, length, bytes. */
-static void put_field(gk_siphash_t *st, const void *v, apr_size_t len)
+/* A field of an identity: presence byte, length, bytes. */
+static void id_field(gk_siphash_t *st, const char *v)
 {
-    unsigned char present = v != NULL;
+    unsigned char head[9];
+    apr_size_t n = v ? strlen(v) : 0;
 
-    gk_siphash24_update(st, &present, 1);
+    head[0] = v != NULL;
+    put_le64(head + 1, n);
+    gk_siphash24_update(st, head, v ? 9 : 1);
     if (v) {
-        put_u64(st, (apr_uint64_t)len);
-        gk_siphash24_update(st, v, len);
+        gk_siphash24_update(st, v, n);
     }
 }
 
-apr_size_t gk_rate_counter_key(char *buf, apr_size_t size,
-                               const unsigned char key16[16],
-                               const char *site, const char *name, int kind,
-                               const char *dir, const void *value,
-                               apr_size_t value_len,
-                               apr_uint64_t window_start)
+apr_uint64_t gk_rate_site_id(const char *site)
+{
+    gk_siphash_t st;
+
+    gk_siphash24_init(&st, id_key);
+    gk_siphash24_update(&st, "site", 4);
+    id_field(&st, site);
+    return gk_siphash24_final(&st);
+}
+
+apr_uint64_t gk_rate_limit_id(const char *name, const char *dir)
+{
+    gk_siphash_t st;
+
+    gk_siphash24_init(&st, id_key);
+    gk_siphash24_update(&st, "limit", 5);
+    id_field(&st, name);
+    id_field(&st, dir);
+    return gk_siphash24_final(&st);
+}
+
+apr_uint64_t gk_rate_counter_hash(const unsigned char key16[16],
+                                  apr_uint64_t site_id, apr_uint64_t limit_id,
+                                  int kind, const void *value,
+                                  apr_size_t value_len)
+{
+    /* tag, the two identities, the kind, the value's length: then the
+     * value, hashed in the same call when it fits */
+    unsigned char flat[sizeof(enc_tag) + 8 + 8 + 4 + 8 + 96];
+    const apr_size_t head = sizeof(enc_tag) + 8 + 8 + 4 + 8;
+    apr_uint32_t k = (apr_uint32_t)kind;
+    gk_siphash_t st;
+
+    if (!value) {
+        value = "";
+        value_len = 0;
+    }
+    memcpy(flat, enc_tag, sizeof(enc_tag));
+    put_le64(flat + sizeof(enc_tag), site_id);
+    put_le64(flat + sizeof(enc_tag) + 8, limit_id);
+    flat[sizeof(enc_tag) + 16] = (unsigned char)k;
+    flat[sizeof(enc_tag) + 17] = (unsigned char)(k >> 8);
+    flat[sizeof(enc_tag) + 18] = (unsigned char)(k >> 16);
+    flat[sizeof(enc_tag) + 19] = (unsigned char)(k >> 24);
+    put_le64(flat + sizeof(enc_tag) + 20, (apr_uint64_t)value_len);
+    if (value_len <= sizeof(flat) - head) {
+        memcpy(flat + head, value, value_len);
+        return gk_siphash24(key16, flat, head + value_len);
+    }
+    gk_siphash24_init(&st, key16);
+    gk_siphash24_update(&st, flat, head);
+    gk_siphash24_update(&st, value, value_len);
+    return gk_siphash24_final(&st);
+}
+
+apr_size_t gk_rate_counter_key_ids(char *buf, apr_size_t size,
+                                   const unsigned char key16[16],
+                                   apr_uint64_t site_id,
+                                   apr_uint64_t limit_id, int kind,
+                                   const void *value, apr_size_t value_len,
+                                   apr_uint64_t window_start)
 {
     static const char hex[] = "0123456789abcdef";
-    char digits[20];
-    gk_siphash_t st;
-    apr_uint64_t h, w = window_start;
     apr_size_t nd = 0, len, i;
-    unsigned char kb[4];
+    apr_uint64_t h, w = window_start;
+    char digits[20];
 
     do {
         digits[nd++] = (char)('0' + w % 10);
@@ -530,18 +600,8 @@ apr_size_t gk_rate_counter_key(char *buf, apr_size_t size,
         }
         return 0;
     }
-    gk_siphash24_init(&st, key16);
-    gk_siphash24_update(&st, enc_tag, sizeof(enc_tag));
-    put_field(&st, site, site ? strlen(site) : 0);
-    put_field(&st, name, name ? strlen(name) : 0);
-    for (i = 0; i < 4; i++) {
-        kb[i] = (unsigned char)((apr_uint32_t)kind >> (8 * i));
-    }
-    gk_siphash24_update(&st, kb, 4);
-    put_field(&st, dir, dir ? strlen(dir) : 0);
-    put_field(&st, value, value ? value_len : 0);
-    h = gk_siphash24_final(&st);
-
+    h = gk_rate_counter_hash(key16, site_id, limit_id, kind, value,
+                             value_len);
     memcpy(buf, "gkrl:", 5);
     for (i = 0; i < 16; i++) {
         buf[5 + i] = hex[(h >> (60 - 4 * i)) & 15];
@@ -552,4 +612,16 @@ apr_size_t gk_rate_counter_key(char *buf, apr_size_t size,
     }
     buf[len] = '\0';
     return len;
+}
+
+apr_size_t gk_rate_counter_key(char *buf, apr_size_t size,
+                               const unsigned char key16[16],
+                               const char *site, const char *name, int kind,
+                               const char *dir, const void *value,
+                               apr_size_t value_len,
+                               apr_uint64_t window_start)
+{
+    return gk_rate_counter_key_ids(buf, size, key16, gk_rate_site_id(site),
+                                   gk_rate_limit_id(name, dir), kind, value,
+                                   value_len, window_start);
 }

@@ -121,6 +121,12 @@ const char *gk_rate_keys_parse(apr_pool_t *p, const char *s,
 int gk_rate_ip_group(const char *ip, int prefix6, unsigned char out[17],
                      apr_size_t *out_len);
 
+/* The same from an address already parsed: family 4 (addr: 4 bytes) or 6
+ * (16 bytes), as in an apr_sockaddr_t (r->useragent_addr), so that a
+ * request costs no text parsing. */
+int gk_rate_ip_group_raw(int family, const unsigned char *addr, int prefix6,
+                         unsigned char out[17], apr_size_t *out_len);
+
 /* Buffer size that always holds a counter key and its NUL. */
 #define GK_RATE_COUNTER_KEY_SIZE 48
 
@@ -130,18 +136,42 @@ int gk_rate_ip_group(const char *ip, int prefix6, unsigned char out[17],
  *
  * (at most 42 characters, printable ASCII without space: a valid
  * memcached key). The hex digits are the SipHash-2-4 under key16 of an
- * unambiguous encoding of (site, name, kind, dir, value): a version tag,
- * then each string as a presence byte (NULL and "" differ), its length
- * (4 or 8 bytes, little-endian) and its bytes, and kind as 4 bytes. So no
+ * unambiguous encoding of (site, limit, kind, value): a version tag, the
+ * 64-bit identities of the site and of the limit (below), kind as 4
+ * bytes, the value's length (8 bytes, little-endian) and its bytes. So no
  * raw address, user or API key reaches the store, a different kind never
  * shares a counter for the same value, and no choice of values can make
  * two different tuples encode alike (only a 64-bit hash collision, which
- * nobody without key16 can aim for). site is the vhost's ServerName, name
- * the limit's, dir the .htaccess directory or NULL, value the key's bytes
- * (for ip, the gk_rate_ip_group output). Counters are per kind and value,
- * not per header or variable name: alternatives of one kind share them.
+ * nobody without key16 can aim for). value is the key's bytes (for ip,
+ * the gk_rate_ip_group output; NULL is the empty value). Counters are per kind and value, not per
+ * header or variable name: alternatives of one kind share them.
  * Deterministic, no allocation. Returns the length written (NUL not
  * counted), or 0 when size is too small (buf then holds "" if size > 0). */
+apr_size_t gk_rate_counter_key_ids(char *buf, apr_size_t size,
+                                   const unsigned char key16[16],
+                                   apr_uint64_t site_id,
+                                   apr_uint64_t limit_id, int kind,
+                                   const void *value, apr_size_t value_len,
+                                   apr_uint64_t window_start);
+
+/* The 64-bit hash of such a key, for a store that takes binary keys (the
+ * shm store: with the window's start, 16 bytes in all). */
+apr_uint64_t gk_rate_counter_hash(const unsigned char key16[16],
+                                  apr_uint64_t site_id, apr_uint64_t limit_id,
+                                  int kind, const void *value,
+                                  apr_size_t value_len);
+
+/* The identities of the counter keys, computed once (at startup): of a
+ * site (the vhost's ServerName) and of a limit (its name and, for a line
+ * of .htaccess, its directory; NULL for none, which differs from "").
+ * SipHash-2-4 under a fixed key of a length-prefixed encoding: they name
+ * configuration, not clients. */
+apr_uint64_t gk_rate_site_id(const char *site);
+apr_uint64_t gk_rate_limit_id(const char *name, const char *dir);
+
+/* gk_rate_counter_key_ids with the identities computed from the strings
+ * (site the vhost's ServerName, name the limit's, dir the .htaccess
+ * directory or NULL). */
 apr_size_t gk_rate_counter_key(char *buf, apr_size_t size,
                                const unsigned char key16[16],
                                const char *site, const char *name, int kind,

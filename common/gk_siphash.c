@@ -83,6 +83,9 @@ void gk_siphash24_update(gk_siphash_t *st, const void *data, size_t len)
             st->ntail = 0;
         }
     }
+    if (!len) {
+        return;
+    }
     for (; len >= 8; in += 8, len -= 8) {
         compress(st, load64_le(in));
     }
@@ -105,14 +108,58 @@ uint64_t gk_siphash24_final(gk_siphash_t *st)
     return st->v0 ^ st->v1 ^ st->v2 ^ st->v3;
 }
 
+/* One SipRound on local variables: the one-shot hash below keeps the
+ * state in registers (it runs on every rate-limited request). */
+#define SIPROUND                                                          \
+    do {                                                                  \
+        v0 += v1;                                                         \
+        v1 = ROTL(v1, 13);                                                \
+        v1 ^= v0;                                                         \
+        v0 = ROTL(v0, 32);                                                \
+        v2 += v3;                                                         \
+        v3 = ROTL(v3, 16);                                                \
+        v3 ^= v2;                                                         \
+        v0 += v3;                                                         \
+        v3 = ROTL(v3, 21);                                                \
+        v3 ^= v0;                                                         \
+        v2 += v1;                                                         \
+        v1 = ROTL(v1, 17);                                                \
+        v1 ^= v2;                                                         \
+        v2 = ROTL(v2, 32);                                                \
+    } while (0)
+
 uint64_t gk_siphash24(const unsigned char key[16], const void *data,
                       size_t len)
 {
-    gk_siphash_t st;
+    const unsigned char *in = data;
+    uint64_t k0 = load64_le(key), k1 = load64_le(key + 8);
+    uint64_t v0 = k0 ^ UINT64_C(0x736f6d6570736575);
+    uint64_t v1 = k1 ^ UINT64_C(0x646f72616e646f6d);
+    uint64_t v2 = k0 ^ UINT64_C(0x6c7967656e657261);
+    uint64_t v3 = k1 ^ UINT64_C(0x7465646279746573);
+    uint64_t m, b = (uint64_t)len << 56;
+    size_t i, rest = len & 7;
 
-    gk_siphash24_init(&st, key);
-    gk_siphash24_update(&st, data, len);
-    return gk_siphash24_final(&st);
+    for (i = 0; i + 8 <= len; i += 8) {
+        m = load64_le(in + i);
+        v3 ^= m;
+        SIPROUND;
+        SIPROUND;
+        v0 ^= m;
+    }
+    for (i = 0; i < rest; i++) {
+        b |= (uint64_t)in[len - rest + i] << (8 * i);
+    }
+    v3 ^= b;
+    SIPROUND;
+    SIPROUND;
+    v0 ^= b;
+    v2 ^= 0xff;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    return v0 ^ v1 ^ v2 ^ v3;
 }
 
 void gk_siphash_key_derive(const unsigned char *secret, size_t len,

@@ -46,6 +46,8 @@ typedef struct {
     int nseen;
     const gk_rl_limit_t *counted[SEEN_MAX]; /* every limit that counted it */
     int ncounted;
+    int noted;                  /* the notes are set: replace them */
+    int fielded;                /* the RateLimit fields are set */
 } rl_req_t;
 
 static rl_req_t *req_state(request_rec *r, int create)
@@ -54,7 +56,10 @@ static rl_req_t *req_state(request_rec *r, int create)
                                         &gk_ratelimit_module);
 
     if (!st && create) {
-        st = apr_pcalloc(r->pool, sizeof(*st));
+        /* the arrays are read up to their counts only */
+        st = apr_palloc(r->pool, sizeof(*st));
+        memset(&st->problem, 0, sizeof(st->problem));
+        st->nseen = st->ncounted = st->noted = st->fielded = 0;
         ap_set_module_config(r->request_config, &gk_ratelimit_module, st);
     }
     return st;
@@ -127,6 +132,20 @@ static const void *key_value(request_rec *r, const gk_rate_key_t *k,
 
     switch (k->kind) {
     case GK_RATE_KEY_IP:
+        /* the address httpd (or mod_remoteip) already parsed */
+        if (r->useragent_addr
+            && (r->useragent_addr->family == APR_INET
+#if APR_HAVE_IPV6
+                || r->useragent_addr->family == APR_INET6
+#endif
+                )) {
+            return gk_rate_ip_group_raw(
+                       r->useragent_addr->family == APR_INET ? 4 : 6,
+                       r->useragent_addr->ipaddr_ptr, k->prefix6, ipbuf,
+                       len)
+                       ? ipbuf
+                       : NULL;
+        }
         if (!r->useragent_ip
             || !gk_rate_ip_group(r->useragent_ip, k->prefix6, ipbuf, len)) {
             return NULL;
@@ -176,7 +195,7 @@ static char *put_u64(char *p, apr_uint64_t v)
  * library on the request path: this runs on every request). */
 static char *put_item(char *p, const rl_seen_t *s)
 {
-    apr_size_t n = strlen(s->limit->name);
+    apr_size_t n = s->limit->name_len;
 
     *p++ = '"';
     memcpy(p, s->limit->name, n);
@@ -187,7 +206,7 @@ static char *put_item(char *p, const rl_seen_t *s)
     return put_u64(p + 3, (apr_uint64_t)s->reset);
 }
 
-static void set_fields(request_rec *r, const rl_req_t *st)
+static void set_fields(request_rec *r, rl_req_t *st)
 {
     apr_size_t plen = 0, rlen = 0;
     char *policy, *now, *pp, *rp;
@@ -198,8 +217,8 @@ static void set_fields(request_rec *r, const rl_req_t *st)
     }
     /* one limit (the usual case): its policy item is the field */
     for (i = 0; i < st->nseen; i++) {
-        plen += strlen(st->seen[i].limit->policy) + 2;
-        rlen += strlen(st->seen[i].limit->name) + 2 + 4 + 20 + 3 + 20 + 2;
+        plen += st->seen[i].limit->policy_len + 2;
+        rlen += st->seen[i].limit->name_len + 2 + 4 + 20 + 3 + 20 + 2;
     }
     rp = now = apr_palloc(r->pool, rlen + 1);
     pp = policy = st->nseen == 1 ? NULL : apr_palloc(r->pool, plen + 1);
@@ -210,7 +229,7 @@ static void set_fields(request_rec *r, const rl_req_t *st)
         }
         rp = put_item(rp, &st->seen[i]);
         if (pp) {
-            apr_size_t n = strlen(st->seen[i].limit->policy);
+            apr_size_t n = st->seen[i].limit->policy_len;
             if (i) {
                 *pp++ = ',';
                 *pp++ = ' ';
@@ -226,21 +245,32 @@ static void set_fields(request_rec *r, const rl_req_t *st)
     else {
         policy = (char *)st->seen[0].limit->policy;
     }
-    apr_table_setn(r->err_headers_out, "RateLimit-Policy", policy);
-    apr_table_setn(r->err_headers_out, "RateLimit", now);
+    if (st->fielded) {
+        apr_table_setn(r->err_headers_out, "RateLimit-Policy", policy);
+        apr_table_setn(r->err_headers_out, "RateLimit", now);
+    }
+    else {
+        /* the first time: nobody else sets them (an append is a set) */
+        apr_table_addn(r->err_headers_out, "RateLimit-Policy", policy);
+        apr_table_addn(r->err_headers_out, "RateLimit", now);
+        st->fielded = 1;
+    }
 }
 
-static void set_notes(request_rec *r, const char *outcome, gk_reason_e reason,
-                      const gk_rl_limit_t *l, apr_uint64_t remaining)
+static void set_notes(request_rec *r, rl_req_t *st, const char *outcome,
+                      gk_reason_e reason, const gk_rl_limit_t *l,
+                      apr_uint64_t remaining)
 {
     char *num = apr_palloc(r->pool, 21);
+    void (*put)(apr_table_t *, const char *, const char *) =
+        st->noted ? apr_table_setn : apr_table_addn;
 
     *put_u64(num, remaining) = '\0';
-    apr_table_setn(r->notes, GK_RATELIMIT_NOTE_OUTCOME, outcome);
-    apr_table_setn(r->notes, GK_RATELIMIT_NOTE_REASON,
-                   gk_reason_name(reason));
-    apr_table_setn(r->notes, GK_RATELIMIT_NOTE_NAME, l->name);
-    apr_table_setn(r->notes, GK_RATELIMIT_NOTE_REMAINING, num);
+    put(r->notes, GK_RATELIMIT_NOTE_OUTCOME, outcome);
+    put(r->notes, GK_RATELIMIT_NOTE_REASON, gk_reason_name(reason));
+    put(r->notes, GK_RATELIMIT_NOTE_NAME, l->name);
+    put(r->notes, GK_RATELIMIT_NOTE_REMAINING, num);
+    st->noted = 1;
 }
 
 /* ---- the check ------------------------------------------------------------ */
@@ -278,7 +308,7 @@ static int counted_before(rl_req_t *st, const gk_rl_limit_t *l)
 
 /* The notes from every limit that applied so far (both phases): the one
  * with the fewest requests left. */
-static void note_fewest(request_rec *o, const rl_req_t *st)
+static void note_fewest(request_rec *o, rl_req_t *st)
 {
     const rl_seen_t *f = NULL;
     int i;
@@ -289,16 +319,17 @@ static void note_fewest(request_rec *o, const rl_req_t *st)
         }
     }
     if (f) {
-        set_notes(o, "success", GK_REASON_OK, f->limit, f->remaining);
+        set_notes(o, st, "success", GK_REASON_OK, f->limit, f->remaining);
     }
 }
 
 static int check(request_rec *r, int when)
 {
     const gk_rl_dir_conf_t *c;
+    const gk_rl_srv_conf_t *sc = NULL;
     const gk_rl_limit_t *refused = NULL, *reported = NULL;
     const gk_rl_limit_t *failed = NULL;     /* the store failed for it */
-    int deny_on_error = 0, failed_deny = 0;
+    int deny_on_error = 0, failed_deny = 0, counted = 0, binary;
     apr_int64_t retry = 0;
     apr_int64_t now;
     gk_store_t *store;
@@ -316,6 +347,7 @@ static int check(request_rec *r, int when)
     st = req_state(o, 1);
     now = apr_time_sec(o->request_time);
     store = gk_rl_store();
+    binary = store && !strcmp(store->ops->name, "shm");
     for (i = 0; i < c->limits->nelts; i++) {
         const gk_rl_limit_t *l = APR_ARRAY_IDX(c->limits, i,
                                                const gk_rl_limit_t *);
@@ -345,10 +377,26 @@ static int check(request_rec *r, int when)
         if (counted_before(st, l)) {
             continue;
         }
-        klen = gk_rate_counter_key(
-            key, sizeof(key), gk_rl_key(), r->server->server_hostname,
-            l->name, kind, l->dir, v, vlen,
-            (apr_uint64_t)gk_rate_window_start(&l->rate, now));
+        counted = 1;
+        if (!sc) {
+            sc = ap_get_module_config(r->server->module_config,
+                                      &gk_ratelimit_module);
+        }
+        if (binary) {
+            /* the shm store takes binary keys: the hash and the window */
+            apr_uint64_t h = gk_rate_counter_hash(gk_rl_key(), sc->site_id,
+                                                  l->id, kind, v, vlen);
+            apr_uint64_t w = (apr_uint64_t)gk_rate_window_start(&l->rate,
+                                                                now);
+            memcpy(key, &h, 8);
+            memcpy(key + 8, &w, 8);
+            klen = 16;
+        }
+        else {
+            klen = gk_rate_counter_key_ids(
+                key, sizeof(key), gk_rl_key(), sc->site_id, l->id, kind, v,
+                vlen, (apr_uint64_t)gk_rate_window_start(&l->rate, now));
+        }
         res = store && klen
                   ? gk_store_incr(store, key, klen, 1, 1,
                                   gk_rate_expires(&l->rate, now), now,
@@ -357,8 +405,7 @@ static int check(request_rec *r, int when)
         if (res != GK_STORE_OK) {
             store_failed(r, res, l);
             failed = l;
-            deny_on_error = gk_rl_conf_deny_on_error(ap_get_module_config(
-                r->server->module_config, &gk_ratelimit_module));
+            deny_on_error = gk_rl_conf_deny_on_error(sc);
             failed_deny |= deny_on_error && l->mode == GK_RL_ENFORCE;
             continue;
         }
@@ -395,11 +442,14 @@ static int check(request_rec *r, int when)
             st->nseen++;
         }
     }
+    if (!counted) {
+        return DECLINED;        /* nothing new: fields and notes stand */
+    }
     if (gk_rl_conf_headers(c)) {
         set_fields(r, st);
     }
     if (status != DECLINED) {
-        set_notes(o, "failure", GK_REASON_RATE_LIMITED, refused, 0);
+        set_notes(o, st, "failure", GK_REASON_RATE_LIMITED, refused, 0);
         apr_table_setn(r->err_headers_out, "Retry-After",
                        apr_psprintf(r->pool, "%" APR_INT64_T_FMT, retry));
         gk_ap_problem_set(r, status, GK_REASON_RATE_LIMITED, NULL);
@@ -412,7 +462,7 @@ static int check(request_rec *r, int when)
         return status;
     }
     if (failed_deny) {
-        set_notes(o, "failure", GK_REASON_STORE_ERROR, failed, 0);
+        set_notes(o, st, "failure", GK_REASON_STORE_ERROR, failed, 0);
         apr_table_setn(r->err_headers_out, "Retry-After", "1");
         gk_ap_problem_set(r, HTTP_SERVICE_UNAVAILABLE, GK_REASON_STORE_ERROR,
                           NULL);
@@ -422,13 +472,14 @@ static int check(request_rec *r, int when)
     }
     if (failed) {
         /* let through (GKRateLimitOnStoreError allow, or mode=report) */
-        set_notes(o, "success", GK_REASON_STORE_ERROR, failed, 0);
+        set_notes(o, st, "success", GK_REASON_STORE_ERROR, failed, 0);
     }
     else if (st->nseen) {
         note_fewest(o, st);
     }
     else if (reported) {
-        set_notes(o, "success", GK_REASON_RATE_LIMIT_REPORT, reported, 0);
+        set_notes(o, st, "success", GK_REASON_RATE_LIMIT_REPORT, reported,
+                  0);
     }
     return DECLINED;
 }

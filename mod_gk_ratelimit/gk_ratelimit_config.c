@@ -287,9 +287,12 @@ static const char *set_limit(cmd_parms *cmd, void *dc, int argc,
             l->when = GK_RL_IN_FIXUPS;
         }
     }
+    l->id = gk_rate_limit_id(l->name, l->dir);
     l->policy = apr_psprintf(cmd->pool, "\"%s\";q=%u;w=%u", l->name,
                              (unsigned)l->rate.limit,
                              (unsigned)l->rate.window);
+    l->name_len = strlen(l->name);
+    l->policy_len = strlen(l->policy);
     if (!l->dir) {
         /* one name, one policy, in a virtual host */
         gk_rl_srv_conf_t *sc = srv_conf(cmd);

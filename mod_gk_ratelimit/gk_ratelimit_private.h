@@ -51,6 +51,8 @@ typedef struct {
     const char *where;          /* "FILE:LINE" */
     const char *policy;         /* the RateLimit-Policy item:
                                  * "NAME";q=N;w=S */
+    apr_uint64_t id;            /* gk_rate_limit_id(name, dir) */
+    apr_size_t name_len, policy_len;
 } gk_rl_limit_t;
 
 /* Where a limit is checked: by key kinds (a user key waits for
@@ -71,6 +73,8 @@ typedef struct {
                                      * 0 allow, GK_UNSET */
     apr_hash_t *names;              /* NAME -> the first line's limit, to
                                      * keep one policy per name */
+    apr_uint64_t site_id;           /* gk_rate_site_id(ServerName), made
+                                     * in post_config */
     /* main server only */
     int store_set;                  /* GKRateLimitStore given */
     int shm_size;                   /* counters, 0: the default */

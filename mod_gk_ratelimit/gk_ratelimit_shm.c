@@ -10,7 +10,8 @@
  * Both generations of children after a graceful restart lock the same
  * mutex over the same table. The mutex type gk-ratelimit-shm is
  * registered with ap_mutex_register, so the Mutex directive chooses its
- * mechanism (at the first start: the mutex is made once).
+ * mechanism (at the first start: the mutex is made once); its default is
+ * a process-shared pthread mutex.
  *
  * The counter keys are hashed with SipHash-2-4 under a 128-bit key:
  * derived from GKRateLimitKeySecret (the first 16 bytes of its SHA-256),
@@ -46,7 +47,11 @@ static gk_store_t *store;
 
 void gk_rl_register_mutex(apr_pool_t *pconf)
 {
-    ap_mutex_register(pconf, GK_RATELIMIT_MUTEX, NULL, APR_LOCK_DEFAULT, 0);
+    /* a process-shared pthread mutex by default: no system call when it
+     * is free (fcntl, APR's usual default, makes two per request); the
+     * Mutex directive chooses another */
+    ap_mutex_register(pconf, GK_RATELIMIT_MUTEX, NULL,
+                      APR_LOCK_PROC_PTHREAD, 0);
 }
 
 gk_store_t *gk_rl_store(void)
@@ -121,6 +126,7 @@ int gk_rl_shm_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     apr_uint32_t nslots = sc->shm_size ? (apr_uint32_t)sc->shm_size
                                        : GK_RATELIMIT_SHM_DEFAULT;
     apr_status_t rv;
+    server_rec *v;
 
     /* the first of the two passes at startup only checks */
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
@@ -135,6 +141,11 @@ int gk_rl_shm_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                      (unsigned long)gk_store_shm_size(nslots),
                      GK_RATELIMIT_MUTEX);
         return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    for (v = s; v; v = v->next) {
+        gk_rl_srv_conf_t *vc =
+            ap_get_module_config(v->module_config, &gk_ratelimit_module);
+        vc->site_id = gk_rate_site_id(v->server_hostname);
     }
     if (sc->secret_spec) {
         const char *secret, *e;

@@ -1,6 +1,8 @@
 /* Rate limits (gk_rate): the rate grammar, the fixed window with an
  * injected clock, the key specification grammar, address grouping and the
  * counter keys a store sees. */
+#include <arpa/inet.h>
+
 #include "gk_rate.h"
 #include "gk_siphash.h"
 #include "gk_test_core.h"
@@ -498,6 +500,36 @@ START_TEST(ip_v6)
 }
 END_TEST
 
+/* From parsed bytes (r->useragent_addr): the same groups as from text. */
+START_TEST(ip_raw)
+{
+    static const char *const texts[] = {
+        "192.0.2.7", "2001:db8:1:2:3:4:5:6", "::ffff:198.51.100.9", "::1",
+        "fe80::1"};
+    unsigned char a[16], t[17], b[17];
+    apr_size_t tl, bl;
+    size_t i;
+    int prefix;
+
+    for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        int v4 = inet_pton(AF_INET, texts[i], a) == 1;
+        if (!v4) {
+            ck_assert_int_eq(inet_pton(AF_INET6, texts[i], a), 1);
+        }
+        for (prefix = 1; prefix <= 128; prefix += 9) {
+            ck_assert(gk_rate_ip_group(texts[i], prefix, t, &tl));
+            ck_assert(gk_rate_ip_group_raw(v4 ? 4 : 6, a, prefix, b, &bl));
+            ck_assert_uint_eq(tl, bl);
+            ck_assert(!memcmp(t, b, tl));
+        }
+    }
+    ck_assert(!gk_rate_ip_group_raw(5, a, 64, b, &bl));
+    ck_assert(!gk_rate_ip_group_raw(6, NULL, 64, b, &bl));
+    ck_assert(!gk_rate_ip_group_raw(6, a, 0, b, &bl));
+    ck_assert(!gk_rate_ip_group_raw(6, a, 129, b, &bl));
+}
+END_TEST
+
 START_TEST(ip_bad)
 {
     unsigned char out[17];
@@ -582,22 +614,55 @@ END_TEST
 START_TEST(counter_key_known_answer)
 {
     /* the encoding is part of every shared store's contents: pin it.
-     * Computed independently: SipHash-2-4 under K1 of
-     * "gkrl" 01 | 01 len8("s") "s" | 01 len8("n") "n" | kind 03 00 00 00 |
-     * 00 (no dir) | 01 len8(1) "v" */
-    static const unsigned char enc[] = {
-        'g', 'k', 'r', 'l', 1,
-        1, 1, 0, 0, 0, 0, 0, 0, 0, 's',
-        1, 1, 0, 0, 0, 0, 0, 0, 0, 'n',
-        3, 0, 0, 0,
-        0,
-        1, 1, 0, 0, 0, 0, 0, 0, 0, 'v'};
+     * Computed independently: the identities are SipHash-2-4 under the
+     * fixed key "gk-rate-identity" of "site" | 01 len8 "s" and of
+     * "limit" | 01 len8 "n" | 00 (no dir); the key is SipHash-2-4 under K1
+     * of "gkrl" 02 | site id (8, LE) | limit id (8, LE) |
+     * kind 03 00 00 00 | len8(1) | "v" */
+    static const unsigned char idk[16] = {
+        'g', 'k', '-', 'r', 'a', 't', 'e', '-', 'i', 'd', 'e', 'n', 't', 'i',
+        't', 'y'};
+    static const unsigned char site[] = {
+        's', 'i', 't', 'e', 1, 1, 0, 0, 0, 0, 0, 0, 0, 's'};
+    static const unsigned char limit[] = {
+        'l', 'i', 'm', 'i', 't', 1, 1, 0, 0, 0, 0, 0, 0, 0, 'n', 0};
+    unsigned char enc[5 + 8 + 8 + 4 + 8 + 1] = {'g', 'k', 'r', 'l', 2};
+    uint64_t sid = gk_siphash24(idk, site, sizeof(site));
+    uint64_t lid = gk_siphash24(idk, limit, sizeof(limit));
     char want[40];
+    int i;
 
+    for (i = 0; i < 8; i++) {
+        enc[5 + i] = (unsigned char)(sid >> (8 * i));
+        enc[13 + i] = (unsigned char)(lid >> (8 * i));
+    }
+    enc[21] = 3;
+    enc[25] = 1;
+    enc[33] = 'v';
+    ck_assert_uint_eq(gk_rate_site_id("s"), sid);
+    ck_assert_uint_eq(gk_rate_limit_id("n", NULL), lid);
     snprintf(want, sizeof(want), "gkrl:%016llx:7",
              (unsigned long long)gk_siphash24(K1, enc, sizeof(enc)));
     ck_assert_str_eq(ckey(K1, "s", "n", GK_RATE_KEY_HEADER, NULL, "v", 1, 7),
                      want);
+    /* a value longer than the one-call buffer: the same hash as one call
+     * over the whole encoding */
+    {
+        char longv[300], k1[GK_RATE_COUNTER_KEY_SIZE];
+        unsigned char big[5 + 28 + 300];
+        memset(longv, 'x', sizeof(longv));
+        memcpy(big, enc, 33);
+        big[25] = (unsigned char)(sizeof(longv) & 0xff);
+        big[26] = (unsigned char)(sizeof(longv) >> 8);
+        memcpy(big + 33, longv, sizeof(longv));
+        ck_assert_uint_gt(gk_rate_counter_key_ids(k1, sizeof(k1), K1, sid,
+                                                  lid, 3, longv,
+                                                  sizeof(longv), 7),
+                          0);
+        snprintf(want, sizeof(want), "gkrl:%016llx:7",
+                 (unsigned long long)gk_siphash24(K1, big, sizeof(big)));
+        ck_assert_str_eq(k1, want);
+    }
 }
 END_TEST
 
@@ -639,7 +704,8 @@ START_TEST(counter_key_separation)
                      ckey(K1, "s", "n", 1, "", "v", 1, 0));
     ck_assert_str_ne(ckey(K1, NULL, "n", 1, NULL, "v", 1, 0),
                      ckey(K1, "", "n", 1, NULL, "v", 1, 0));
-    ck_assert_str_ne(ckey(K1, "s", "n", 1, NULL, NULL, 0, 0),
+    /* a NULL value is the empty value (global has an empty key) */
+    ck_assert_str_eq(ckey(K1, "s", "n", 1, NULL, NULL, 0, 0),
                      ckey(K1, "s", "n", 1, NULL, "", 0, 0));
     ck_assert_str_ne(ckey(K1, "s", "n", 1, NULL, "a\0b", 3, 0),
                      ckey(K1, "s", "n", 1, NULL, "a\0c", 3, 0));
@@ -700,6 +766,7 @@ static Suite *suite(void)
     TCase *tc = tk_tcase("rate");
 
     tcase_add_test(tc, rate_units);
+    tcase_add_test(tc, ip_raw);
     tcase_add_test(tc, rate_durations);
     tcase_add_test(tc, rate_refused);
     tcase_add_test(tc, rate_messages);
