@@ -253,8 +253,9 @@ static const char *set_limit(cmd_parms *cmd, void *dc, int argc,
             if (have_status++) {
                 return gk_ap_cmd_error(cmd, "status= given twice");
             }
-            if ((e = gk_ap_parse_int(cmd, a + 7, 400, 599, &l->status))) {
-                return e;
+            if (gk_ap_parse_int(cmd, a + 7, 400, 599, &l->status)) {
+                return gk_ap_cmd_error(cmd, "%s: the status of a refusal is "
+                                       "a number from 400 to 599", a);
             }
             if (atoi(ap_get_status_line(l->status)) != l->status) {
                 return gk_ap_cmd_error(cmd, "%s: httpd has no status line "
