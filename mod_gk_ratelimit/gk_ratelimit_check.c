@@ -397,11 +397,15 @@ static int check(request_rec *r, int when)
                 key, sizeof(key), gk_rl_key(), sc->site_id, l->id, kind, v,
                 vlen, (apr_uint64_t)gk_rate_window_start(&l->rate, now));
         }
-        res = store && klen
-                  ? gk_store_incr(store, key, klen, 1, 1,
-                                  gk_rate_expires(&l->rate, now), now,
-                                  &count)
-                  : GK_STORE_DOWN;
+        if (store && klen) {
+            gk_rl_store_begin(r);
+            res = gk_store_incr(store, key, klen, 1, 1,
+                                gk_rate_expires(&l->rate, now), now, &count);
+            gk_rl_store_end();
+        }
+        else {
+            res = GK_STORE_DOWN;
+        }
         if (res != GK_STORE_OK) {
             store_failed(r, res, l);
             failed = l;

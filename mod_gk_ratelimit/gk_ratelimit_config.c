@@ -17,6 +17,7 @@
 #include "http_protocol.h"
 
 #include "gk_ratelimit_private.h"
+#include "gk_store_mc.h"
 
 /* ---- create, merge, getters ------------------------------------------- */
 
@@ -82,7 +83,10 @@ void *gk_rl_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     c->names = add->names;
     /* the store and the secret are the main server's */
     c->store_set = base->store_set;
+    c->store_where = base->store_where;
     c->shm_size = base->shm_size;
+    c->mc_conf = base->mc_conf;
+    c->mc_timeout = base->mc_timeout;
     c->secret_spec = base->secret_spec;
     c->secret_where = base->secret_where;
     return c;
@@ -367,23 +371,62 @@ static const char *set_store(cmd_parms *cmd, void *dc, int argc,
     if (e) {
         return e;
     }
-    if (argc < 1 || strcasecmp(argv[0], "shm")) {
-        return gk_ap_cmd_error(cmd, "'%s': the store is shm [size=N] "
-                               "(memcached comes in a later version)",
-                               argc ? argv[0] : "");
+    if (argc == 2 && !strcasecmp(argv[0], "memcached")) {
+        if ((e = gk_store_mc_check_config(cmd->temp_pool, argv[1]))) {
+            return gk_ap_cmd_error(cmd, "memcached \"%s\": %s", argv[1], e);
+        }
+        c->mc_conf = argv[1];
+        c->shm_size = 0;
     }
-    c->shm_size = 0;
-    for (i = 1; i < argc; i++) {
-        if (strncasecmp(argv[i], "size=", 5)) {
-            return gk_ap_cmd_error(cmd, "'%s' is not size=N", argv[i]);
+    else if (argc >= 1 && !strcasecmp(argv[0], "shm")) {
+        c->mc_conf = NULL;
+        c->shm_size = 0;
+        for (i = 1; i < argc; i++) {
+            if (strncasecmp(argv[i], "size=", 5)) {
+                return gk_ap_cmd_error(cmd, "'%s' is not size=N", argv[i]);
+            }
+            if ((e = gk_ap_parse_int(cmd, argv[i] + 5, GK_RATELIMIT_SHM_MIN,
+                                     GK_RATELIMIT_SHM_MAX, &c->shm_size))) {
+                return e;
+            }
         }
-        if ((e = gk_ap_parse_int(cmd, argv[i] + 5, GK_RATELIMIT_SHM_MIN,
-                                 GK_RATELIMIT_SHM_MAX, &c->shm_size))) {
-            return e;
-        }
+    }
+    else {
+        return gk_ap_cmd_error(cmd, "takes shm [size=COUNTERS] or memcached "
+                               "\"LIBMEMCACHED-CONFIG\" (one quoted "
+                               "string, such as \"--SERVER=10.0.0.5:11211\")");
     }
     c->store_set = 1;
+    c->store_where = gk_ap_where(cmd);
     return NULL;
+}
+
+static const char *set_timeout(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *e = main_server_only(cmd);
+
+    if (e) {
+        return e;
+    }
+    return gk_ap_parse_int(cmd, arg, 1, GK_STORE_MC_TIMEOUT_MAX,
+                           &srv_conf(cmd)->mc_timeout);
+}
+
+int gk_rl_check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                       apr_pool_t *ptemp, server_rec *s)
+{
+    const gk_rl_srv_conf_t *c =
+        ap_get_module_config(s->module_config, &gk_ratelimit_module);
+
+    if (c->mc_conf && !c->secret_spec) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, GKLOGNO(30010)
+                     "GKRateLimitStore memcached (%s) needs "
+                     "GKRateLimitKeySecret: every front end must hash the "
+                     "counter keys alike, and an unkeyed hash of an address "
+                     "can be reversed", c->store_where);
+        return !OK;
+    }
+    return OK;
 }
 
 const char *gk_rl_read_secret(apr_pool_t *p, const char *spec,
@@ -463,7 +506,11 @@ const command_rec gk_rl_cmds[] = {
                   "When the counter store fails: allow (let requests "
                   "through) or deny (503)"),
     AP_INIT_TAKE_ARGV("GKRateLimitStore", set_store, NULL, RSRC_CONF,
-                      "Where the counters live: shm [size=COUNTERS]"),
+                      "Where the counters live: shm [size=COUNTERS], or "
+                      "memcached \"LIBMEMCACHED-CONFIG\""),
+    AP_INIT_TAKE1("GKRateLimitStoreTimeout", set_timeout, NULL, RSRC_CONF,
+                  "How long a request waits for memcached at most, in "
+                  "milliseconds (connect and each reply)"),
     AP_INIT_TAKE1("GKRateLimitKeySecret", set_secret, NULL, RSRC_CONF,
                   "The secret the counter keys are hashed with, the same "
                   "on every front end: env:VAR or file:PATH"),

@@ -27,6 +27,9 @@ APLOG_USE_MODULE(gk_ratelimit);
 #define GK_RATELIMIT_SHM_DEFAULT 100000
 #define GK_RATELIMIT_SHM_MIN 64
 #define GK_RATELIMIT_SHM_MAX 10000000
+/* GKRateLimitStoreTimeout's default (ms). */
+#define GK_RATELIMIT_MC_TIMEOUT 50
+
 /* The longest limit name (it goes into the RateLimit fields). */
 #define GK_RATELIMIT_NAME_MAX 64
 
@@ -77,7 +80,12 @@ typedef struct {
                                      * in post_config */
     /* main server only */
     int store_set;                  /* GKRateLimitStore given */
+    const char *store_where;
     int shm_size;                   /* counters, 0: the default */
+    const char *mc_conf;            /* GKRateLimitStore memcached: its
+                                     * libmemcached string; NULL: shm */
+    int mc_timeout;                 /* GKRateLimitStoreTimeout (ms), 0:
+                                     * the default */
     const char *secret_spec;        /* GKRateLimitKeySecret */
     const char *secret_where;
 } gk_rl_srv_conf_t;
@@ -94,7 +102,11 @@ int gk_rl_conf_deny_on_error(const gk_rl_srv_conf_t *c);
 const char *gk_rl_read_secret(apr_pool_t *p, const char *spec,
                               const char **secret, apr_size_t *len);
 
-/* gk_ratelimit_shm.c: the store of the whole host. */
+/* check_config: what needs two directives (memcached needs the secret). */
+int gk_rl_check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                       apr_pool_t *ptemp, server_rec *s);
+
+/* gk_ratelimit_shm.c: the store of the whole host, or memcached's. */
 void gk_rl_register_mutex(apr_pool_t *pconf);
 /* post_config: the segment, its mutex and the counter-key secret, made
  * once per life of the parent process (kept across restarts). */
@@ -103,6 +115,9 @@ int gk_rl_shm_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 void gk_rl_shm_child_init(apr_pool_t *p, server_rec *s);
 /* The child's store, NULL before child_init or when it failed. */
 gk_store_t *gk_rl_store(void);
+/* Around a store operation of r (the breaker's audit events name it). */
+void gk_rl_store_begin(request_rec *r);
+void gk_rl_store_end(void);
 /* The 128-bit key of the counter keys' hash. */
 const unsigned char *gk_rl_key(void);
 

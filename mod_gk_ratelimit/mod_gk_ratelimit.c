@@ -5,7 +5,8 @@
  * problem+json bodies.
  *
  * This file holds the module declaration and its hooks; the directives
- * are in gk_ratelimit_config.c, the store's life in gk_ratelimit_shm.c,
+ * are in gk_ratelimit_config.c, the stores' lives in
+ * gk_ratelimit_store.c,
  * the request path in gk_ratelimit_check.c; the grammars, the windows,
  * the counter keys and the table itself in common/ (gk_rate.c,
  * gk_siphash.c, gk_store_shm.c). docs/mod_gk_ratelimit.md explains the
@@ -35,6 +36,7 @@ static void register_hooks(apr_pool_t *p)
 
     gk_ap_problem_register(GK_RATELIMIT_FILTER_PROBLEM, gk_rl_problem_slot);
     ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(gk_rl_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(gk_rl_shm_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(gk_rl_shm_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_optional_fn_retrieve(gk_rl_retrieve_fns, NULL, NULL,

@@ -1,6 +1,10 @@
 /*
- * The embedded store: one table of counters in shared memory for the
- * whole host (every child, every thread), common/gk_store_shm.c.
+ * The stores' lives: the embedded one, a table of counters in shared
+ * memory for the whole host (every child, every thread),
+ * common/gk_store_shm.c; or memcached (GKRateLimitStore memcached),
+ * common/gk_store_mc.c, one connection pool per child.
+ *
+ * The shm store:
  *
  * The segment and its global mutex are made once per life of the parent
  * process, from s->process->pool, and found again through that pool's
@@ -18,14 +22,19 @@
  * else random, drawn once per life of the parent process.
  */
 #include "apr_global_mutex.h"
+#include "apr_atomic.h"
 #include "apr_shm.h"
 #include "apr_strings.h"
+#include "ap_mpm.h"
 #include "http_core.h"
 #include "util_mutex.h"
 
+#include "gk_ap_logfns.h"
 #include "gk_rand.h"
 #include "gk_ratelimit_private.h"
+#include "gk_reason.h"
 #include "gk_siphash.h"
+#include "gk_store_mc.h"
 #include "gk_store_shm.h"
 
 #define USERDATA_KEY "gk-ratelimit-state"
@@ -44,6 +53,25 @@ static rl_state_t *state;
 static unsigned char counter_key[GK_SIPHASH_KEY_LEN];
 /* The child's. */
 static gk_store_t *store;
+/* GKRateLimitStore memcached's string (NULL: shm) and timeout (ms). */
+static const char *mc_conf;
+static int mc_timeout;
+/* The request whose store operation is under way in this thread (for
+ * the audit events of the breaker's transitions). */
+static __thread request_rec *current;
+
+static int set_secret(const gk_rl_srv_conf_t *sc, apr_pool_t *ptemp,
+                      server_rec *s);
+
+void gk_rl_store_begin(request_rec *r)
+{
+    current = r;
+}
+
+void gk_rl_store_end(void)
+{
+    current = NULL;
+}
 
 void gk_rl_register_mutex(apr_pool_t *pconf)
 {
@@ -132,6 +160,17 @@ int gk_rl_shm_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;
     }
+    for (v = s; v; v = v->next) {
+        gk_rl_srv_conf_t *vc =
+            ap_get_module_config(v->module_config, &gk_ratelimit_module);
+        vc->site_id = gk_rate_site_id(v->server_hostname);
+    }
+    mc_conf = sc->mc_conf;
+    mc_timeout = sc->mc_timeout ? sc->mc_timeout : GK_RATELIMIT_MC_TIMEOUT;
+    if (mc_conf) {
+        state = NULL;       /* no table: the counters are in memcached */
+        return set_secret(sc, ptemp, s);
+    }
     rv = make_state(s, nslots, &state);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, GKLOGNO(30002)
@@ -142,11 +181,14 @@ int gk_rl_shm_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                      GK_RATELIMIT_MUTEX);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    for (v = s; v; v = v->next) {
-        gk_rl_srv_conf_t *vc =
-            ap_get_module_config(v->module_config, &gk_ratelimit_module);
-        vc->site_id = gk_rate_site_id(v->server_hostname);
-    }
+    return set_secret(sc, ptemp, s);
+}
+
+/* The counter keys' hash key: derived from GKRateLimitKeySecret, else
+ * the parent's random key. */
+static int set_secret(const gk_rl_srv_conf_t *sc, apr_pool_t *ptemp,
+                      server_rec *s)
+{
     if (sc->secret_spec) {
         const char *secret, *e;
         apr_size_t len;
@@ -176,12 +218,119 @@ static apr_status_t unlock(void *baton)
     return apr_global_mutex_unlock(baton);
 }
 
+/* ---- memcached ------------------------------------------------------ */
+
+static APR_OPTIONAL_FN_TYPE(gk_log_audit) *audit_fn;
+static server_rec *main_server;
+static volatile apr_uint32_t pool_said;
+
+/* What the memcached store tells: a debug line per failed operation; a
+ * warning when the breaker opens or a probe fails (once per back-off
+ * interval, by the breaker's design); a notice when it closes; audit
+ * events on open and close; an empty pool once a minute. */
+static void mc_event(void *baton, const gk_store_mc_event_t *ev)
+{
+    request_rec *r = current;
+
+    if (ev->pool_empty) {
+        apr_uint32_t now = (apr_uint32_t)apr_time_sec(apr_time_now());
+        apr_uint32_t before = apr_atomic_read32(&pool_said);
+        if (now - before >= 60
+            && apr_atomic_cas32(&pool_said, now, before) == before) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, main_server,
+                         GKLOGNO(30011) "memcached: no free connection in "
+                         "this child's pool (said once a minute): "
+                         "GKRateLimitOnStoreError applies");
+        }
+        return;
+    }
+    if (ev->result != GK_STORE_OK && ev->result != GK_STORE_NOT_FOUND
+        && ev->result != GK_STORE_EXISTS) {
+        if (r) {
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, GKLOGNO(30012)
+                          "memcached %s: %s%s%s", ev->op,
+                          gk_store_result_name(ev->result),
+                          ev->detail ? ": " : "",
+                          ev->detail ? ev->detail : "");
+        }
+    }
+    switch (ev->breaker) {
+    case GK_BREAKER_EV_OPENED:
+    case GK_BREAKER_EV_PROBE_FAILED:
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, main_server,
+                     GKLOGNO(30013) "memcached %s (%s): requests take "
+                     "GKRateLimitOnStoreError for %u ms before one probes "
+                     "again", ev->breaker == GK_BREAKER_EV_OPENED
+                                 ? "is failing" : "is still failing",
+                     gk_store_result_name(ev->result),
+                     (unsigned)ev->backoff_ms);
+        break;
+    case GK_BREAKER_EV_CLOSED:
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, main_server,
+                     GKLOGNO(30014) "memcached answers again: rate limits "
+                     "count again (from zero if it restarted)");
+        break;
+    default:
+        return;
+    }
+    if (r && audit_fn && ev->breaker != GK_BREAKER_EV_PROBE_FAILED) {
+        audit_fn(r, "web", ev->breaker == GK_BREAKER_EV_OPENED
+                               ? "rate-limit-store-down"
+                               : "rate-limit-store-up",
+                 ev->breaker == GK_BREAKER_EV_OPENED ? "failure" : "success",
+                 gk_reason_name(ev->breaker == GK_BREAKER_EV_OPENED
+                                    ? GK_REASON_STORE_ERROR
+                                    : GK_REASON_OK),
+                 NULL);
+    }
+}
+
+/* The threads of a child that may run requests: the MPM's, and
+ * mod_http2's workers when it is loaded (they run the requests of h2
+ * streams). */
+static int threads_per_child(void)
+{
+    int threads = 1;
+
+    if (ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads) != APR_SUCCESS
+        || threads < 1) {
+        threads = 1;
+    }
+    if (ap_find_linked_module("mod_http2.c")) {
+        threads += threads * 3 / 2 + 1;
+    }
+    return threads;
+}
+
+static void mc_child_init(apr_pool_t *p, server_rec *s)
+{
+    const char *err = NULL;
+    apr_status_t rv;
+
+    main_server = s;
+    audit_fn = APR_RETRIEVE_OPTIONAL_FN(gk_log_audit);
+    rv = gk_store_mc_create(p, mc_conf, mc_timeout, threads_per_child(),
+                            &store, &err);
+    if (rv != APR_SUCCESS) {
+        store = NULL;
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, GKLOGNO(30015)
+                     "GKRateLimitStore memcached: %s: rate limits follow "
+                     "GKRateLimitOnStoreError", err ? err : "cannot start");
+        return;
+    }
+    gk_store_mc_set_events(store, mc_event, NULL);
+}
+
 void gk_rl_shm_child_init(apr_pool_t *p, server_rec *s)
 {
     gk_store_shm_lock_t lk;
     apr_status_t rv;
 
     gk_rand_child_init();
+    if (mc_conf) {
+        mc_child_init(p, s);
+        return;
+    }
     if (!state) {
         return;
     }
