@@ -22,12 +22,13 @@
 #define MULTI_STACK 16
 
 /* One store: its gk_store_t first, the master handle the pooled ones are
- * cloned from, the pool, the breaker and the counters. */
+ * cloned from, the pool, a breaker per server and the counters. */
 typedef struct {
     gk_store_t store;
     memcached_st *master;
     memcached_pool_st *pool;
-    gk_breaker_t breaker;
+    gk_breaker_t *breakers;     /* one per server, in the handle's order */
+    apr_uint32_t nservers;
     gk_store_mc_event_fn on_event;
     void *event_baton;
     gk_store_mc_clock_fn clock;
@@ -375,8 +376,9 @@ static gk_store_result_e map_rc(memcached_return_t rc, int err_no)
 }
 
 /* Tell the event callback, if any. */
-static void emit(mc_store_t *m, const char *op, gk_store_result_e res,
-                 gk_breaker_event_e bev, int pool_empty, const char *detail)
+static void emit(mc_store_t *m, gk_breaker_t *b, const char *op,
+                 gk_store_result_e res, gk_breaker_event_e bev,
+                 int pool_empty, const char *detail)
 {
     gk_store_mc_event_t ev;
 
@@ -386,36 +388,43 @@ static void emit(mc_store_t *m, const char *op, gk_store_result_e res,
     ev.op = op;
     ev.result = res;
     ev.breaker = bev;
-    ev.backoff_ms = gk_breaker_backoff_ms(&m->breaker);
+    ev.backoff_ms = b ? gk_breaker_backoff_ms(b) : 0;
     ev.pool_empty = pool_empty;
     ev.detail = detail;
     m->on_event(m->event_baton, &ev);
 }
 
-/* Take a connection for one operation: counts the call, asks the breaker
- * and takes a free pooled handle without waiting. Returns the handle, or
- * NULL with *res set (DOWN: breaker open; ERROR: no free connection). */
-static memcached_st *begin(mc_store_t *m, const char *op,
+/* Take a connection for one operation on key k (prefixed, kl bytes):
+ * counts the call, takes a free pooled handle without waiting, and asks
+ * the breaker of the server that holds k (ketama, as libmemcached will
+ * choose it). Returns the handle and *bp, or NULL with *res set (ERROR:
+ * no free connection; DOWN: that server's breaker is open). A server
+ * that fails opens only its own breaker: keys of the other servers go on
+ * being counted. */
+static memcached_st *begin(mc_store_t *m, const char *op, const char *k,
+                           apr_size_t kl, gk_breaker_t **bp,
                            gk_store_result_e *res)
 {
     memcached_return_t rc = MEMCACHED_SUCCESS;
     struct timespec zero = {0, 0};
     memcached_st *mc;
+    apr_uint32_t idx;
 
     apr_atomic_inc32(&m->calls);
-    if (!gk_breaker_allow(&m->breaker, now_ms(m))) {
-        apr_atomic_inc32(&m->shed);
-        *res = GK_STORE_DOWN;
-        return NULL;
-    }
     mc = memcached_pool_fetch(m->pool, &zero, &rc);
     if (mc == NULL) {
-        /* a probe granted to this caller was not made: hand it back */
-        gk_breaker_release(&m->breaker);
         apr_atomic_inc32(&m->pool_empty);
         *res = GK_STORE_ERROR;
-        emit(m, op, GK_STORE_ERROR, GK_BREAKER_EV_NONE, 1,
+        emit(m, NULL, op, GK_STORE_ERROR, GK_BREAKER_EV_NONE, 1,
              "no free memcached connection in this process's pool");
+        return NULL;
+    }
+    idx = m->nservers > 1 ? memcached_generate_hash(mc, k, kl) : 0;
+    *bp = &m->breakers[idx < m->nservers ? idx : 0];
+    if (!gk_breaker_allow(*bp, now_ms(m))) {
+        memcached_pool_release(m->pool, mc);
+        apr_atomic_inc32(&m->shed);
+        *res = GK_STORE_DOWN;
         return NULL;
     }
     apr_atomic_inc32(&m->network);
@@ -427,17 +436,18 @@ static memcached_st *begin(mc_store_t *m, const char *op,
  * success; otherwise the connection is closed (no late reply can be read
  * by the next user), the failure counted and reported. Gives mc back to
  * the pool. Returns the failure's store result (meaningful when !ok). */
-static gk_store_result_e end(mc_store_t *m, memcached_st *mc, const char *op,
-                             int ok, memcached_return_t rc)
+static gk_store_result_e end(mc_store_t *m, memcached_st *mc,
+                             gk_breaker_t *b, const char *op, int ok,
+                             memcached_return_t rc)
 {
     gk_store_result_e res = GK_STORE_OK;
     gk_breaker_event_e bev;
 
     if (ok) {
-        bev = gk_breaker_success(&m->breaker, now_ms(m));
+        bev = gk_breaker_success(b, now_ms(m));
         memcached_pool_release(m->pool, mc);
         if (bev != GK_BREAKER_EV_NONE) {
-            emit(m, op, GK_STORE_OK, bev, 0, NULL);
+            emit(m, b, op, GK_STORE_OK, bev, 0, NULL);
         }
         return GK_STORE_OK;
     }
@@ -456,14 +466,14 @@ static gk_store_result_e end(mc_store_t *m, memcached_st *mc, const char *op,
         if (res == GK_STORE_TIMEOUT || res == GK_STORE_DOWN) {
             apr_atomic_inc32(res == GK_STORE_TIMEOUT ? &m->timeouts
                                                      : &m->down);
-            bev = gk_breaker_failure(&m->breaker, now_ms(m));
+            bev = gk_breaker_failure(b, now_ms(m));
         }
         else {
             /* the server answered with an error: it is up */
             apr_atomic_inc32(&m->errors);
-            bev = gk_breaker_success(&m->breaker, now_ms(m));
+            bev = gk_breaker_success(b, now_ms(m));
         }
-        emit(m, op, res, bev, 0, detail);
+        emit(m, b, op, res, bev, 0, detail);
     }
     return res;
 }
@@ -522,12 +532,13 @@ static gk_store_result_e mc_delta(gk_store_t *s, int up, const void *key,
     memcached_return_t rc;
     uint64_t v = 0;
     memcached_st *mc;
+    gk_breaker_t *b = NULL;
     int tries;
 
     if (kl == 0 || exp < 0) {
         return GK_STORE_ERROR;
     }
-    if ((mc = begin(m, op, &res)) == NULL) {
+    if ((mc = begin(m, op, k, kl, &b, &res)) == NULL) {
         return res;
     }
     for (tries = 0;; tries++) {
@@ -546,11 +557,11 @@ static gk_store_result_e mc_delta(gk_store_t *s, int up, const void *key,
         apr_atomic_inc32(&m->retries);
     }
     if (rc == MEMCACHED_SUCCESS) {
-        end(m, mc, op, 1, rc);
+        end(m, mc, b, op, 1, rc);
         *value = v;
         return GK_STORE_OK;
     }
-    return end(m, mc, op, 0, rc);
+    return end(m, mc, b, op, 0, rc);
 }
 
 /* incr (gk_store.h). */
@@ -584,25 +595,26 @@ static gk_store_result_e mc_add(gk_store_t *s, const void *key,
     gk_store_result_e res;
     memcached_return_t rc;
     memcached_st *mc;
+    gk_breaker_t *b = NULL;
     int n;
 
     if (kl == 0 || exp < 0) {
         return GK_STORE_ERROR;
     }
     n = apr_snprintf(num, sizeof(num), "%" APR_UINT64_T_FMT, value);
-    if ((mc = begin(m, "add", &res)) == NULL) {
+    if ((mc = begin(m, "add", k, kl, &b, &res)) == NULL) {
         return res;
     }
     rc = memcached_add(mc, k, kl, num, (size_t)n, (time_t)exp, 0);
     if (rc == MEMCACHED_SUCCESS || rc == MEMCACHED_STORED) {
-        end(m, mc, "add", 1, rc);
+        end(m, mc, b, "add", 1, rc);
         return GK_STORE_OK;
     }
     if (rc == MEMCACHED_NOTSTORED || rc == MEMCACHED_DATA_EXISTS) {
-        end(m, mc, "add", 1, rc);
+        end(m, mc, b, "add", 1, rc);
         return GK_STORE_EXISTS;
     }
-    return end(m, mc, "add", 0, rc);
+    return end(m, mc, b, "add", 0, rc);
 }
 
 /* get (gk_store.h). */
@@ -616,6 +628,7 @@ static gk_store_result_e mc_get(gk_store_t *s, const void *key,
     gk_store_result_e res;
     memcached_return_t rc = MEMCACHED_SUCCESS;
     memcached_st *mc;
+    gk_breaker_t *b = NULL;
     size_t vlen = 0;
     uint32_t flags = 0;
     char *v;
@@ -625,14 +638,14 @@ static gk_store_result_e mc_get(gk_store_t *s, const void *key,
     if (kl == 0) {
         return GK_STORE_ERROR;
     }
-    if ((mc = begin(m, "get", &res)) == NULL) {
+    if ((mc = begin(m, "get", k, kl, &b, &res)) == NULL) {
         return res;
     }
     v = memcached_get(mc, k, kl, &vlen, &flags, &rc);
     if (v != NULL && rc == MEMCACHED_SUCCESS) {
         int good = parse_value(v, vlen, &x);
         free(v);
-        end(m, mc, "get", 1, rc);
+        end(m, mc, b, "get", 1, rc);
         if (!good) {
             return GK_STORE_ERROR; /* not a counter */
         }
@@ -641,10 +654,10 @@ static gk_store_result_e mc_get(gk_store_t *s, const void *key,
     }
     free(v);
     if (rc == MEMCACHED_NOTFOUND) {
-        end(m, mc, "get", 1, rc);
+        end(m, mc, b, "get", 1, rc);
         return GK_STORE_NOT_FOUND;
     }
-    return end(m, mc, "get", 0, rc);
+    return end(m, mc, b, "get", 0, rc);
 }
 
 /* get_multi (gk_store.h): one mget, then the replies matched to the keys
@@ -668,6 +681,7 @@ static gk_store_result_e mc_get_multi(gk_store_t *s, const void *const *keys,
     memcached_return_t rc;
     memcached_result_st result_buf, *r;
     memcached_st *mc = NULL;
+    gk_breaker_t *b = NULL;
     void *heap = NULL;
 
     (void)now;
@@ -702,12 +716,13 @@ static gk_store_result_e mc_get_multi(gk_store_t *s, const void *const *keys,
         free(heap);
         return GK_STORE_OK;
     }
-    if ((mc = begin(m, "get_multi", &res)) == NULL) {
+    /* the breaker of the first key's server decides for the lookup */
+    if ((mc = begin(m, "get_multi", kp[0], kl[0], &b, &res)) == NULL) {
         goto fail_all;
     }
     rc = memcached_mget(mc, kp, kl, nsend);
     if (rc != MEMCACHED_SUCCESS) {
-        res = end(m, mc, "get_multi", 0, rc);
+        res = end(m, mc, b, "get_multi", 0, rc);
         goto fail_all;
     }
     if (memcached_result_create(mc, &result_buf) == NULL) {
@@ -746,10 +761,10 @@ static gk_store_result_e mc_get_multi(gk_store_t *s, const void *const *keys,
     memcached_result_free(&result_buf);
     if (rc != MEMCACHED_END && rc != MEMCACHED_SUCCESS
         && rc != MEMCACHED_NOTFOUND) {
-        res = end(m, mc, "get_multi", 0, rc);
+        res = end(m, mc, b, "get_multi", 0, rc);
         goto fail_all;
     }
-    end(m, mc, "get_multi", 1, rc);
+    end(m, mc, b, "get_multi", 1, rc);
     free(heap);
     return GK_STORE_OK;
 
@@ -822,13 +837,23 @@ apr_status_t gk_store_mc_create(apr_pool_t *p, const char *conf,
     m->store.ops = &mc_ops;
     m->store.impl = m;
     m->clock = mono_ms;
-    (void)gk_breaker_init(&m->breaker, GK_BREAKER_MIN_MS_DEFAULT,
-                          GK_BREAKER_MAX_MS_DEFAULT,
-                          GK_BREAKER_THRESHOLD_DEFAULT);
     m->master = memcached(conf, strlen(conf));
     if (m->master == NULL) {
         *err = "libmemcached: cannot make a handle from the string";
         return APR_EGENERAL;
+    }
+    m->nservers = memcached_server_count(m->master);
+    if (m->nservers < 1) {
+        m->nservers = 1;
+    }
+    m->breakers = apr_pcalloc(p, m->nservers * sizeof(*m->breakers));
+    {
+        apr_uint32_t i;
+        for (i = 0; i < m->nservers; i++) {
+            (void)gk_breaker_init(&m->breakers[i], GK_BREAKER_MIN_MS_DEFAULT,
+                                  GK_BREAKER_MAX_MS_DEFAULT,
+                                  GK_BREAKER_THRESHOLD_DEFAULT);
+        }
     }
     apr_pool_cleanup_register(p, m, mc_cleanup, apr_pool_cleanup_null);
     to_us = (uint64_t)timeout_ms * 1000;
@@ -885,11 +910,18 @@ apr_status_t gk_store_mc_set_breaker(gk_store_t *s, apr_uint32_t min_ms,
                                      apr_uint32_t max_ms,
                                      apr_uint32_t threshold)
 {
+    mc_store_t *m;
+    apr_status_t rv = APR_SUCCESS;
+    apr_uint32_t i;
+
     if (!gk_store_mc_is(s)) {
         return APR_EINVAL;
     }
-    return gk_breaker_init(&((mc_store_t *)s->impl)->breaker, min_ms, max_ms,
-                           threshold);
+    m = s->impl;
+    for (i = 0; i < m->nservers && rv == APR_SUCCESS; i++) {
+        rv = gk_breaker_init(&m->breakers[i], min_ms, max_ms, threshold);
+    }
+    return rv;
 }
 
 void gk_store_mc_set_events(gk_store_t *s, gk_store_mc_event_fn fn,
@@ -915,6 +947,7 @@ void gk_store_mc_set_clock(gk_store_t *s, gk_store_mc_clock_fn fn,
 apr_status_t gk_store_mc_stats(gk_store_t *s, gk_store_mc_stats_t *st)
 {
     mc_store_t *m;
+    apr_uint32_t i;
 
     if (!gk_store_mc_is(s)) {
         return APR_EINVAL;
@@ -928,7 +961,19 @@ apr_status_t gk_store_mc_stats(gk_store_t *s, gk_store_mc_stats_t *st)
     st->down = apr_atomic_read32(&m->down);
     st->errors = apr_atomic_read32(&m->errors);
     st->retries = apr_atomic_read32(&m->retries);
-    st->breaker = gk_breaker_state(&m->breaker);
-    st->backoff_ms = gk_breaker_backoff_ms(&m->breaker);
+    /* the worst of the servers' breakers */
+    st->breaker = GK_BREAKER_CLOSED;
+    st->backoff_ms = 0;
+    for (i = 0; i < m->nservers; i++) {
+        gk_breaker_state_e b = gk_breaker_state(&m->breakers[i]);
+        apr_uint32_t ms = gk_breaker_backoff_ms(&m->breakers[i]);
+        if (b == GK_BREAKER_OPEN || (b == GK_BREAKER_PROBING
+                                     && st->breaker == GK_BREAKER_CLOSED)) {
+            st->breaker = b;
+        }
+        if (ms > st->backoff_ms) {
+            st->backoff_ms = ms;
+        }
+    }
     return APR_SUCCESS;
 }

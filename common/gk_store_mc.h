@@ -56,12 +56,15 @@
  * goes back to the pool, so that a late reply can never be read as the
  * answer to the next request; the next operation on it reconnects.
  *
- * Circuit breaker (gk_breaker.h), one per store (so per child), fed by
- * the operations: TIMEOUT and DOWN results are failures; any answer of a
+ * Circuit breakers (gk_breaker.h), one per server of a store (so per
+ * server and child), fed by the operations on that server's keys (the
+ * server ketama chooses for the key): a server that fails opens only its
+ * own breaker, and the other servers' keys go on being counted. TIMEOUT
+ * and DOWN results are failures; any answer of a
  * server (OK, NOT_FOUND, EXISTS, or an error reply such as a
  * non-numeric value) is a success. While the breaker is open every
  * operation returns GK_STORE_DOWN at once without touching the network
- * or the pool (counted in the stats as `shed`); defaults: open after 1
+ * (counted in the stats as `shed`); defaults: open after 1
  * failure, back-off 1 s doubling per failed probe up to 30 s
  * (gk_store_mc_set_breaker changes them). libmemcached's own back-off
  * is reduced to its minimum (retry timeout 0: a handle whose connect

@@ -258,11 +258,13 @@ static void mc_event(void *baton, const gk_store_mc_event_t *ev)
     case GK_BREAKER_EV_OPENED:
     case GK_BREAKER_EV_PROBE_FAILED:
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, main_server,
-                     GKLOGNO(30013) "memcached %s (%s): requests take "
-                     "GKRateLimitOnStoreError for %u ms before one probes "
-                     "again", ev->breaker == GK_BREAKER_EV_OPENED
-                                 ? "is failing" : "is still failing",
+                     GKLOGNO(30013) "memcached %s (%s%s%s): requests for "
+                     "its keys take GKRateLimitOnStoreError for %u ms "
+                     "before one probes again",
+                     ev->breaker == GK_BREAKER_EV_OPENED
+                         ? "is failing" : "is still failing",
                      gk_store_result_name(ev->result),
+                     ev->detail ? ": " : "", ev->detail ? ev->detail : "",
                      (unsigned)ev->backoff_ms);
         break;
     case GK_BREAKER_EV_CLOSED:

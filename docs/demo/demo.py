@@ -3,22 +3,25 @@
 
 What it does, all on 127.0.0.1 and all under build/demo/:
 
-  1. makes an HS256 secret (read through `file:`) and an RSA key pair,
+  1. makes an HS256 secret (read through `file:`), an RSA key pair and
+     the rate limit's counter-key secret,
   2. writes an httpd configuration: a gateway virtual host that checks
      bearer tokens with mod_gk_auth, answers CORS for one web origin with
-     mod_gk_headers, limits login attempts with mod_gk_ratelimit and
-     proxies to a small echo backend,
-  3. starts the echo backend (docs/demo/backend.py) and httpd in the
-     foreground,
+     mod_gk_headers, limits login attempts with mod_gk_ratelimit (its
+     counters in memcached) and proxies to a small echo backend,
+  3. starts memcached (/usr/bin/memcached, on a loopback port), the echo
+     backend (docs/demo/backend.py) and httpd in the foreground,
   4. sends a series of real requests and shows what came back, including
-     what the backend saw,
-  5. prints tokens and curl commands to try, and stays up until Ctrl-C.
+     what the backend saw and the login counter in memcached,
+  5. prints tokens and curl commands to try, and stays up until Ctrl-C,
+     then stops httpd, the backend and memcached.
 
 With DEMO_ONESHOT=1 it runs the walk-through, stops everything and exits 0
 only if every step gave the expected answer (a smoke test).
 
 Environment: DEMO_PORT (gateway, default 8480), DEMO_BACKEND_PORT (default
-8481); a busy port falls back to a free one.  GK_BUILD_DIR (an absolute
+8481), DEMO_MEMCACHED_PORT (default 8482); a busy port falls back to a
+free one.  GK_BUILD_DIR (an absolute
 path), else BUILD (default build, under the checkout) is where the module
 is found and <build>/demo/ is written.
 
@@ -44,6 +47,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import unquote
 
 import jwt
 import requests
@@ -60,6 +64,7 @@ LOG_MODULE = BUILD / "mod_gk_log.so"
 HEADERS_MODULE = BUILD / "mod_gk_headers.so"
 RATELIMIT_MODULE = BUILD / "mod_gk_ratelimit.so"
 BACKEND = HERE / "backend.py"
+MEMCACHED = "/usr/bin/memcached"
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") \
     else sys.executable
 
@@ -233,13 +238,16 @@ def stop_pid(pid, timeout=8.0):
 
 
 def kill_leftovers():
-    """Stop an httpd or backend left by an earlier run, found by pid file.
+    """Stop an httpd, backend or memcached left by an earlier run, found by
+    pid file.
 
     A pid is only signalled when its command line shows it is ours: the
-    httpd started with our configuration file, or our backend script.
+    httpd started with our configuration file, our backend script, or a
+    memcached started as this script starts it.
     """
     for name, marker in (("httpd.pid", str(WORK / "httpd.conf")),
-                         ("backend.pid", str(BACKEND))):
+                         ("backend.pid", str(BACKEND)),
+                         ("memcached.pid", MEMCACHED + " -l 127.0.0.1 -p ")):
         pidfile = WORK / name
         try:
             pid = int(pidfile.read_text().strip())
@@ -294,6 +302,104 @@ def wait_port(port, proc, timeout=15.0):
     return False
 
 
+# ---- memcached -------------------------------------------------------------
+
+def start_memcached(port):
+    """memcached on 127.0.0.1:port, in the foreground (so that stopping the
+    demo stops it), TCP only, 16 MB; as root it runs as nobody, since
+    memcached refuses to run as root."""
+    if not os.access(MEMCACHED, os.X_OK):
+        sys.exit("demo: %s not found; run `make demo` as root on Debian "
+                 "so that it installs the memcached package" % MEMCACHED)
+    argv = [MEMCACHED, "-l", "127.0.0.1", "-p", str(port), "-U", "0",
+            "-m", "16", "-c", "256"]
+    if os.geteuid() == 0:
+        argv += ["-u", "nobody"]
+    out = open(WORK / "memcached.out", "wb")
+    proc = subprocess.Popen(argv, start_new_session=True,
+                            stdin=subprocess.DEVNULL, stdout=out,
+                            stderr=subprocess.STDOUT)
+    out.close()
+    (WORK / "memcached.pid").write_text("%d\n" % proc.pid)
+    return proc
+
+
+def memcached_ask(port, command, timeout=3.0):
+    """One command of memcached's text protocol; its reply, up to END."""
+    with socket.create_connection(("127.0.0.1", port), timeout) as s:
+        s.sendall(command.encode() + b"\r\n")
+        reply = b""
+        while not reply.endswith((b"END\r\n", b"ERROR\r\n")) \
+                and not reply.startswith(b"BUSY"):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            reply += chunk
+    return reply.decode(errors="replace")
+
+
+def memcached_stats(port):
+    out = {}
+    for line in memcached_ask(port, "stats").splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[0] == "STAT":
+            out[parts[1]] = parts[2]
+    return out
+
+
+def memcached_counters(port):
+    """[(key, value, seconds to expiry)] of mod_gk_ratelimit's counters
+    (keys gk:gkrl:...), listed by memcached's LRU crawler."""
+    for _ in range(20):
+        dump = memcached_ask(port, "lru_crawler metadump all")
+        if not dump.startswith("BUSY"):
+            break
+        time.sleep(0.1)
+    found = []
+    for line in dump.splitlines():
+        m = re.match(r"key=(\S+) exp=(-?\d+)", line)
+        if not m:
+            continue
+        key = unquote(m.group(1))
+        if not key.startswith("gk:gkrl:"):
+            continue
+        got = re.search(r"^VALUE \S+ \d+ \d+\r?\n(\d+)",
+                        memcached_ask(port, "get " + key), re.M)
+        found.append((key, int(got.group(1)) if got else None,
+                      int(m.group(2)) - int(time.time())))
+    return found
+
+
+def show_login_counter(port, incr_before):
+    """The login counter in memcached after the six attempts: one counter
+    holding 6 (the refused attempt counts too), and memcached's own count
+    of increments: 5, since the one that created the counter is counted
+    as neither a hit nor a miss."""
+    try:
+        stats = memcached_stats(port)
+        counters = memcached_counters(port)
+    except OSError as e:
+        return ["memcached did not answer (%s)" % e], "memcached did not answer"
+    incr = int(stats.get("incr_hits", 0)) + int(stats.get("incr_misses", 0))
+    lines = []
+    for key, value, ttl in counters:
+        lines.append("memcached 127.0.0.1:%d holds %s = %s (expires in %d "
+                     "s: the window's end + 5 s)" % (port, key, value, ttl))
+    lines.append("memcached stats: incr_hits %s, incr_misses %s, "
+                 "curr_items %s: one round trip per attempt, the first "
+                 "created the counter" % (stats.get("incr_hits"),
+                                          stats.get("incr_misses"),
+                                          stats.get("curr_items")))
+    want = LOGIN_LIMIT + 1
+    if len(counters) != 1 or counters[0][1] != want:
+        return lines, "expected one gk:gkrl: counter holding %d in " \
+                      "memcached, found %r" % (want, counters)
+    if incr - incr_before != want - 1:
+        return lines, "expected %d increments in memcached's stats, " \
+                      "found %d" % (want - 1, incr - incr_before)
+    return lines, None
+
+
 # ---- keys and tokens -------------------------------------------------------
 
 def write_file(path, data, mode):
@@ -323,6 +429,12 @@ def make_keys():
         serialization.Encoding.PEM,
         serialization.PublicFormat.SubjectPublicKeyInfo)
     write_file(WORK / "rs256.pub.pem", pub_pem, 0o644)
+
+    # mod_gk_ratelimit hashes the counter keys with this secret
+    # (GKRateLimitKeySecret, required with memcached): front ends sharing
+    # a memcached share it, and memcached never sees a client address.
+    write_file(WORK / "ratelimit.secret",
+               secrets.token_urlsafe(32) + "\n", 0o600)
     return secret.encode(), key, pub_pem
 
 
@@ -392,7 +504,7 @@ def make_tokens(secret, rsa_key, pub_pem):
 
 # ---- httpd configuration ---------------------------------------------------
 
-def httpd_conf(port, backend_port, moddir):
+def httpd_conf(port, backend_port, mc_port, moddir):
     loads = "\n".join("LoadModule %-18s %s" % (name, moddir / so)
                       for name, so in HTTPD_MODULES)
     user = ""
@@ -426,6 +538,13 @@ LoadModule gk_ratelimit_module {RATELIMIT_MODULE}
 # One JSON object a request (ECS field names; tokens, cookies and secret
 # query values never appear), next to the classic access log.
 GKLog "{WORK}/access.json"
+
+# mod_gk_ratelimit's counters live in memcached, the one this demo
+# started: every front end naming the same servers (and the same key
+# secret) would share one exact count per client. The counter keys are
+# hashed with the secret, so memcached never sees a client address.
+GKRateLimitStore     memcached "--SERVER=127.0.0.1:{mc_port}"
+GKRateLimitKeySecret file:{WORK}/ratelimit.secret
 
 StartServers         1
 ServerLimit          2
@@ -508,12 +627,11 @@ MaxSpareThreads      20
     </Location>
 
     # The seed's @limiter.limit("5/minute") on its login: at most
-    # {LOGIN_LIMIT} POSTs a minute per client address, counted exactly
-    # across every child and thread in shared memory (GKRateLimitStore shm,
-    # the default). The sixth is answered 429 with Retry-After, the
-    # RateLimit fields and a problem+json body; GETs of the login page are
-    # not counted. The counts live as long as httpd's parent process: each
-    # run of this demo starts httpd afresh, so each starts from zero.
+    # {LOGIN_LIMIT} POSTs a minute per client address, counted exactly in
+    # memcached (GKRateLimitStore above), one increment per attempt. The
+    # sixth is answered 429 with Retry-After, the RateLimit fields and a
+    # problem+json body; GETs of the login page are not counted. Each run
+    # of this demo starts its own memcached, so each starts from zero.
     <Location "/login">
         GKRateLimit login {LOGIN_LIMIT}/minute methods=POST
     </Location>
@@ -526,7 +644,7 @@ MaxSpareThreads      20
 class Step:
     def __init__(self, title, path, token=None, status=200, headers=None,
                  auth=None, check=None, note=None, method="GET",
-                 repeat=1):
+                 repeat=1, counter=False):
         self.title = title
         self.path = path
         self.method = method
@@ -537,6 +655,7 @@ class Step:
         self.check = check            # fn(response) -> error text or None
         self.note = note
         self.repeat = repeat          # send it this many times, show the last
+        self.counter = counter        # show the login counter in memcached
 
 
 def www_auth(resp):
@@ -700,8 +819,10 @@ STEPS = [
          "the limit is %d/minute per client" % LOGIN_LIMIT,
          "/login", method="POST", status=429, repeat=LOGIN_LIMIT + 1,
          check=expect_rate_limited("login", LOGIN_LIMIT, LOGIN_WINDOW),
-         note="Counted in access_checker, before authentication; the "
-              "counts are shared by every child and thread of httpd."),
+         counter=True,
+         note="Counted in access_checker, before authentication, in "
+              "memcached: every child and thread of httpd, and every "
+              "front end sharing the memcached, count in one counter."),
 ]
 
 
@@ -766,7 +887,7 @@ def describe(resp):
     return lines
 
 
-def run_walkthrough(base, tokens):
+def run_walkthrough(base, tokens, mc_port):
     session = requests.Session()
     session.trust_env = False   # no proxies or .netrc from the environment
     failures = 0
@@ -789,6 +910,14 @@ def run_walkthrough(base, tokens):
                 say("    (waiting %.0f s for the next minute: the window "
                     "is aligned to the clock)" % left)
                 time.sleep(left + 0.2)
+        incr_before = 0
+        if step.counter:
+            try:
+                st = memcached_stats(mc_port)
+                incr_before = int(st.get("incr_hits", 0)) + \
+                    int(st.get("incr_misses", 0))
+            except OSError:
+                pass
         try:
             before = []
             for _ in range(step.repeat - 1):
@@ -818,10 +947,16 @@ def run_walkthrough(base, tokens):
             problem = "expected %d" % step.status
         elif step.check:
             problem = step.check(resp)
+        counter_lines = []
+        if step.counter:
+            counter_lines, wrong = show_login_counter(mc_port, incr_before)
+            problem = problem or wrong
         say("    -> %s%d %s%s" % (
             "attempt %d: " % step.repeat if step.repeat > 1 else "",
             resp.status_code, resp.reason, "" if problem else "   ok"))
         for line in describe(resp):
+            say("       " + line)
+        for line in counter_lines:
             say("       " + line)
         if step.note:
             say("       (" + step.note + ")")
@@ -891,7 +1026,7 @@ def error_log_problems():
     return bad
 
 
-def print_try_it(base, tokens):
+def print_try_it(base, tokens, mc_port):
     tokfile = WORK / "tokens.sh"
     with open(tokfile, "w") as f:
         f.write("# Demo tokens, valid for one hour from %s\n"
@@ -921,6 +1056,12 @@ def print_try_it(base, tokens):
     say("Alice's token, to paste into a JWT viewer (HS256, roles [user]):")
     say("    " + tokens["ALICE"])
     say("")
+    say("memcached's count of increments (one per counted login attempt, "
+        "less one per new counter):")
+    say("")
+    say("    bash -c 'exec 3<>/dev/tcp/127.0.0.1/%d; "
+        "printf \"stats\\r\\nquit\\r\\n\" >&3; grep incr_ <&3'" % mc_port)
+    say("")
     say("Configuration: %s" % (WORK / "httpd.conf"))
     say("Logs:          %s  %s" % (WORK / "error.log", WORK / "access.log"))
     say("")
@@ -932,10 +1073,13 @@ class Demo:
     def __init__(self):
         self.httpd = None
         self.backend = None
+        self.memcached = None
+        self.mc_port = None
         self.sanitizer = None
 
     def stop(self):
-        for proc in (self.httpd, self.backend):
+        # httpd first: memcached goes last, once nothing counts in it
+        for proc in (self.httpd, self.backend, self.memcached):
             if proc is None or proc.poll() is not None:
                 continue
             proc.terminate()
@@ -944,7 +1088,7 @@ class Demo:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        for name in ("httpd.pid", "backend.pid"):
+        for name in ("httpd.pid", "backend.pid", "memcached.pid"):
             try:
                 (WORK / name).unlink()
             except OSError:
@@ -961,7 +1105,8 @@ class Demo:
         kill_leftovers()
         self.sanitizer = Sanitizer()
         self.sanitizer.prepare()
-        for log in ("error.log", "access.log", "access.json", "httpd.out"):
+        for log in ("error.log", "access.log", "access.json", "httpd.out",
+                    "memcached.out"):
             try:
                 (WORK / log).unlink()
             except OSError:
@@ -970,16 +1115,22 @@ class Demo:
         port = pick_port(int(os.environ.get("DEMO_PORT", "8480")))
         backend_port = pick_port(
             int(os.environ.get("DEMO_BACKEND_PORT", "8481")), avoid=(port,))
+        self.mc_port = pick_port(
+            int(os.environ.get("DEMO_MEMCACHED_PORT", "8482")),
+            avoid=(port, backend_port))
         secret, rsa_key, pub_pem = make_keys()
         tokens = make_tokens(secret, rsa_key, pub_pem)
         conf = WORK / "httpd.conf"
-        conf.write_text(httpd_conf(port, backend_port, module_dir()))
+        conf.write_text(httpd_conf(port, backend_port, self.mc_port,
+                                   module_dir()))
 
         say("Gatekeeper demo: mod_gk_auth, mod_gk_log, mod_gk_headers and "
             "mod_gk_ratelimit in front of an echo backend")
         say("  gateway  http://127.0.0.1:%d/   (httpd, %s)" % (port, conf))
         say("  backend  http://127.0.0.1:%d/   (docs/demo/backend.py)"
             % backend_port)
+        say("  memcached  127.0.0.1:%d   (%s: the login limit's counters)"
+            % (self.mc_port, MEMCACHED))
         if self.sanitizer.on:
             say("  sanitized: httpd runs with %s; reports go to %s"
                 % (self.sanitizer.env["LD_PRELOAD"], self.sanitizer.dir))
@@ -991,6 +1142,12 @@ class Demo:
         if test.returncode != 0:
             say("demo: httpd refused the configuration:")
             say(test.stderr.strip() or test.stdout.strip())
+            return None
+
+        self.memcached = start_memcached(self.mc_port)
+        if not wait_port(self.mc_port, self.memcached):
+            say("demo: memcached did not start; its output:")
+            say((WORK / "memcached.out").read_text(errors="replace").strip())
             return None
 
         self.backend = subprocess.Popen(
@@ -1047,7 +1204,7 @@ def main():
                 demo.sanitizer.reports()
             return 1
         base, tokens = started
-        failures = run_walkthrough(base, tokens)
+        failures = run_walkthrough(base, tokens, demo.mc_port)
         time.sleep(0.3)  # let the last log lines reach the error log
         bad = error_log_problems()
         if bad:
@@ -1068,7 +1225,7 @@ def main():
             failures += demo.sanitizer.reports()
             return 1 if failures else 0
 
-        print_try_it(base, tokens)
+        print_try_it(base, tokens, demo.mc_port)
         say("The gateway stays up; press Ctrl-C to stop it.")
         while True:
             if demo.httpd.poll() is not None:
@@ -1078,10 +1235,13 @@ def main():
             if demo.backend.poll() is not None:
                 say("demo: the backend exited")
                 return 1
+            if demo.memcached.poll() is not None:
+                say("demo: memcached exited")
+                return 1
             time.sleep(0.5)
     except KeyboardInterrupt:
         say("")
-        say("Stopping httpd and the backend.")
+        say("Stopping httpd, the backend and memcached.")
         demo.stop()
         return 1 if demo.sanitizer and demo.sanitizer.reports() else 0
     finally:

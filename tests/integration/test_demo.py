@@ -13,8 +13,29 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("GK_BUILD_DIR") or os.path.join(ROOT, "build")
 
 
+MEMCACHED = "/usr/bin/memcached"
+
+
+def memcached_running(port):
+    """A memcached started as demo.py starts it, on port, still running."""
+    marker = "%s -l 127.0.0.1 -p %d " % (MEMCACHED, port)
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if cmd.startswith(marker):
+            return True
+    return False
+
+
 @pytest.mark.skipif(not os.path.exists(os.path.join(BUILD, "mod_gk_auth.so")),
                     reason="mod_gk_auth.so is not built")
+@pytest.mark.skipif(not os.access(MEMCACHED, os.X_OK),
+                    reason="memcached is not installed")
 def test_gk_demo_001_walkthrough():
     env = dict(os.environ, DEMO_ONESHOT="1")
     p = subprocess.run([sys.executable, os.path.join(ROOT, "docs", "demo", "demo.py")],
@@ -97,3 +118,31 @@ def test_gk_demo_001_walkthrough():
     assert audit["event"]["reason"] == "rate_limited"
     assert audit["labels"] == {"limit": "login", "rate": "5/minute"}
     assert audit["gk"]["correlation_id"] == body["correlation_id"]
+    # the login limit counts in the memcached the demo started: its
+    # configuration, the one counter holding 6 (the refused attempt
+    # counts too) with its expiry, and memcached's own count of
+    # increments (6 on one new counter: the creating one counts in
+    # neither incr_hits nor incr_misses)
+    port = int(re.search(r"(?m)^  memcached  127\.0\.0\.1:(\d+)   \(",
+                         p.stdout).group(1))
+    work = os.path.join(BUILD, "demo")
+    with open(os.path.join(work, "httpd.conf")) as f:
+        conf = f.read()
+    assert re.search(r'(?m)^GKRateLimitStore\s+memcached '
+                     r'"--SERVER=127\.0\.0\.1:%d"$' % port, conf), conf
+    secret = os.path.join(work, "ratelimit.secret")
+    assert re.search(r"(?m)^GKRateLimitKeySecret\s+file:%s$"
+                     % re.escape(secret), conf), conf
+    assert os.stat(secret).st_mode & 0o777 == 0o600
+    m = re.search(r"\n       memcached 127\.0\.0\.1:%d holds "
+                  r"gk:gkrl:[0-9a-f]{16}:(\d+) = 6 \(expires in (\d+) s"
+                  % port, rl)
+    assert m, rl
+    assert int(m.group(1)) % 60 == 0, rl       # the window's start
+    assert 5 <= int(m.group(2)) <= 66, rl      # its end + 5 s
+    assert rl.count(" holds gk:gkrl:") == 1, rl
+    assert re.search(r"\n       memcached stats: incr_hits 5, "
+                     r"incr_misses 0, curr_items 1:", rl), rl
+    # stopped with the demo
+    assert not memcached_running(port), "memcached left running"
+    assert not os.path.exists(os.path.join(work, "memcached.pid"))

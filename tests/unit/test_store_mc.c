@@ -692,6 +692,50 @@ END_TEST
 
 /* ---- failures ----------------------------------------------------------- */
 
+/* One of two servers down: its keys fail (and its breaker opens), the
+ * other server's keys go on being counted, call after call. */
+START_TEST(one_of_two_down)
+{
+    static const char *const keys[] = {
+        "gkrl:0", "gkrl:1", "gkrl:2", "gkrl:3", "gkrl:4", "gkrl:5",
+        "gkrl:6", "gkrl:7", "gkrl:8", "gkrl:9", "gkrl:a", "gkrl:b",
+        "gkrl:c", "gkrl:d", "gkrl:e", "gkrl:f", NULL};
+    mcd_t *a = mcd_new(), *b = mcd_new();
+    gk_store_t *s = store_conf(
+        apr_psprintf(tp, "--SERVER=127.0.0.1:%d --SERVER=127.0.0.1:%d",
+                     a->port, b->port),
+        100, 4);
+    int on_b[16], k, round, nb = 0;
+
+    /* which server holds each key: b's increments move when it is asked */
+    for (k = 0; keys[k]; k++) {
+        apr_uint64_t before = mcd_incrs(b), v = 0;
+        ASSERT_RC(incr(s, keys[k], 1, 1, &v), GK_STORE_OK);
+        ASSERT_RC(incr(s, keys[k], 1, 1, &v), GK_STORE_OK);
+        on_b[k] = mcd_incrs(b) != before;
+        nb += on_b[k];
+    }
+    ck_assert_msg(nb > 0 && nb < 16, "keys not spread: %d on b", nb);
+    mcd_kill(b);
+    for (round = 0; round < 3; round++) {
+        for (k = 0; keys[k]; k++) {
+            apr_uint64_t v = 0;
+            gk_store_result_e rc = incr(s, keys[k], 1, 1, &v);
+            if (on_b[k]) {
+                ck_assert_msg(rc == GK_STORE_DOWN || rc == GK_STORE_TIMEOUT,
+                              "key %s on the dead server: %s", keys[k],
+                              gk_store_result_name(rc));
+            }
+            else {
+                /* counted exactly, whatever the dead server's breaker */
+                ASSERT_RC(rc, GK_STORE_OK);
+                ck_assert_uint_eq(v, (apr_uint64_t)(3 + round));
+            }
+        }
+    }
+}
+END_TEST
+
 START_TEST(frozen_server)
 {
     mcd_t *m = mcd_new();
@@ -875,6 +919,7 @@ static Suite *suite(void)
     tcase_add_test(tn, expiry);
     tcase_add_test(tn, exact_under_threads);
     tcase_add_test(tn, two_servers);
+    tcase_add_test(tn, one_of_two_down);
     tcase_add_test(tn, frozen_server);
     tcase_add_test(tn, killed_and_restarted);
     tcase_add_test(tn, not_running_at_create);
