@@ -41,6 +41,7 @@ typedef struct {
     volatile apr_uint32_t down;
     volatile apr_uint32_t errors;
     volatile apr_uint32_t retries;
+    volatile apr_uint32_t reconnects;
 } mc_store_t;
 
 static const gk_store_ops_t mc_ops;
@@ -517,6 +518,17 @@ static int parse_value(const char *v, size_t len, apr_uint64_t *out)
     return 1;
 }
 
+/* Did the operation find its connection closed by the server (a server
+ * that restarted, or closed an idle connection), rather than fail to
+ * reach it or time out? Only then is one more try on a new connection
+ * worth it. */
+static int stale_connection(memcached_return_t rc)
+{
+    return rc == MEMCACHED_CONNECTION_FAILURE
+           || rc == MEMCACHED_UNKNOWN_READ_FAILURE
+           || rc == MEMCACHED_READ_FAILURE || rc == MEMCACHED_WRITE_FAILURE;
+}
+
 /* incr and decr: one binary increment/decrement with initial. */
 static gk_store_result_e mc_delta(gk_store_t *s, int up, const void *key,
                                   apr_size_t klen, apr_uint64_t delta,
@@ -533,7 +545,7 @@ static gk_store_result_e mc_delta(gk_store_t *s, int up, const void *key,
     uint64_t v = 0;
     memcached_st *mc;
     gk_breaker_t *b = NULL;
-    int tries;
+    int tries, reconnected = 0;
 
     if (kl == 0 || exp < 0) {
         return GK_STORE_ERROR;
@@ -546,6 +558,18 @@ static gk_store_result_e mc_delta(gk_store_t *s, int up, const void *key,
                                                    (time_t)exp, &v)
                 : memcached_decrement_with_initial(mc, k, kl, delta, initial,
                                                    (time_t)exp, &v);
+        if (stale_connection(rc) && !reconnected) {
+            /* a pooled connection to a server that restarted since its
+             * last use fails once, though the server is up: close it and
+             * send the command once more on a new one (a reset in the
+             * middle of an operation may then count it twice: more, never
+             * fewer) */
+            reconnected = 1;
+            memcached_quit(mc);
+            apr_atomic_inc32(&m->reconnects);
+            tries--;
+            continue;
+        }
         /* memcached creates a missing key by an internal add: of two
          * concurrent first increments, the loser's add fails and it
          * answers NOT_STORED without counting. The key exists now: send
@@ -961,6 +985,7 @@ apr_status_t gk_store_mc_stats(gk_store_t *s, gk_store_mc_stats_t *st)
     st->down = apr_atomic_read32(&m->down);
     st->errors = apr_atomic_read32(&m->errors);
     st->retries = apr_atomic_read32(&m->retries);
+    st->reconnects = apr_atomic_read32(&m->reconnects);
     /* the worst of the servers' breakers */
     st->breaker = GK_BREAKER_CLOSED;
     st->backoff_ms = 0;

@@ -54,7 +54,10 @@
  * give GK_STORE_DOWN; other errors GK_STORE_ERROR. After any failure the
  * connection is closed (memcached_quit on that pooled handle) before it
  * goes back to the pool, so that a late reply can never be read as the
- * answer to the next request; the next operation on it reconnects.
+ * answer to the next request; the next operation on it reconnects. An
+ * incr or decr that finds its pooled connection closed by the server (a
+ * server restarted since that connection was last used) is sent once
+ * more on a new connection before it counts as a failure.
  *
  * Circuit breakers (gk_breaker.h), one per server of a store (so per
  * server and child), fed by the operations on that server's keys (the
@@ -182,6 +185,8 @@ typedef struct {
     apr_uint32_t errors;     /* ...that failed otherwise */
     apr_uint32_t retries;    /* incr/decr sent again after losing a race
                               * to create the key (one more round trip) */
+    apr_uint32_t reconnects; /* incr/decr sent again on a new connection
+                              * after finding theirs closed by the server */
     gk_breaker_state_e breaker;  /* the breaker's state now */
     apr_uint32_t backoff_ms;     /* its interval */
 } gk_store_mc_stats_t;

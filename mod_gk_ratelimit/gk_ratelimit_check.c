@@ -323,6 +323,28 @@ static void note_fewest(request_rec *o, rl_req_t *st)
     }
 }
 
+/* Will the core switch r's connection to another protocol (an HTTP/1.1
+ * request with Upgrade: h2c that mod_http2 accepts)? The core does it in
+ * the handler phase, answers 101, and the request is served again as the
+ * first stream of the new protocol, which is counted then: not here too.
+ * The same test as the core's upgrade handler. */
+static int switches_protocol(request_rec *r)
+{
+    conn_rec *c = r->connection;
+    apr_array_header_t *offers = NULL;
+    const char *up, *conn, *proto;
+
+    if (c->master || !(up = apr_table_get(r->headers_in, "Upgrade"))
+        || !*up || !(conn = apr_table_get(r->headers_in, "Connection"))
+        || !ap_find_token(r->pool, conn, "upgrade")
+        || ap_parse_token_list_strict(r->pool, up, &offers, 0) || !offers
+        || !offers->nelts) {
+        return 0;
+    }
+    proto = ap_select_protocol(c, r, NULL, offers);
+    return proto && strcmp(proto, ap_get_protocol(c));
+}
+
 static int check(request_rec *r, int when)
 {
     const gk_rl_dir_conf_t *c;
@@ -341,7 +363,7 @@ static int check(request_rec *r, int when)
         return DECLINED;        /* a subrequest: counted as its parent */
     }
     c = ap_get_module_config(r->per_dir_config, &gk_ratelimit_module);
-    if (!c || !c->limits || !(o = client_request(r))) {
+    if (!c || !c->limits || !(o = client_request(r)) || switches_protocol(r)) {
         return DECLINED;
     }
     st = req_state(o, 1);

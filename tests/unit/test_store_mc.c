@@ -833,6 +833,32 @@ START_TEST(killed_and_restarted)
 }
 END_TEST
 
+/* Restarted while the pool's connections were idle: each pooled
+ * connection finds itself closed on its next use, and is reconnected
+ * within the operation: nothing fails, the breaker stays closed. */
+START_TEST(restarted_while_idle)
+{
+    static const char *const before[] = {"gkrl:b0", "gkrl:b1", NULL};
+    static const char *const after[] = {"gkrl:a0", "gkrl:a1", NULL};
+    mcd_t *m = mcd_new();
+    gk_store_t *s = store_on(m, 200, XTHREADS);
+    gk_store_mc_stats_t st;
+    apr_uint64_t v = 0;
+    int port = m->port;
+
+    run_counters(s, before);        /* every pooled connection is open */
+    mcd_kill(m);
+    mcd_start(m, port);
+    run_counters(s, after);         /* no failure (fails == 0 asserted) */
+    ck_assert_int_eq(gk_store_mc_stats(s, &st), APR_SUCCESS);
+    ck_assert_uint_eq(st.down + st.timeouts + st.shed, 0);
+    ck_assert_uint_ge(st.reconnects, 1);
+    ck_assert_int_eq(st.breaker, GK_BREAKER_CLOSED);
+    ASSERT_RC(gk_store_get(s, "gkrl:a0", 7, unix_now(), &v), GK_STORE_OK);
+    ck_assert_uint_eq(v, XTHREADS * XCALLS);
+}
+END_TEST
+
 START_TEST(not_running_at_create)
 {
     mcd_t *m = apr_pcalloc(tp, sizeof(*m));
@@ -922,6 +948,7 @@ static Suite *suite(void)
     tcase_add_test(tn, one_of_two_down);
     tcase_add_test(tn, frozen_server);
     tcase_add_test(tn, killed_and_restarted);
+    tcase_add_test(tn, restarted_while_idle);
     tcase_add_test(tn, not_running_at_create);
     tcase_add_test(tn, empty_pool_fails_at_once);
     suite_add_tcase(s, tn);
