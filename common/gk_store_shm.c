@@ -68,6 +68,8 @@ typedef struct {
     apr_uint32_t nslots;
     apr_uint32_t probe;
     unsigned char hashkey[16];
+    apr_uint64_t seed;          /* the first 8 bytes of hashkey */
+    int prehashed;              /* keys are keyed hashes already */
     gk_store_shm_lock_t lock;
 } shm_store_t;
 
@@ -167,6 +169,7 @@ apr_status_t gk_store_shm_open(apr_pool_t *p, void *mem,
     t->nslots = h->nslots;
     t->probe = h->probe;
     memcpy(t->hashkey, h->hashkey, sizeof(t->hashkey));
+    memcpy(&t->seed, t->hashkey, sizeof(t->seed));
     t->tags = (shm_tag_t *)((char *)mem + HDR_SIZE);
     t->recs = (shm_rec_t *)(t->tags + t->nslots);
     if (lock) {
@@ -210,11 +213,32 @@ static apr_int64_t stored_expiry(apr_int64_t expires, apr_int64_t now)
     return expires;
 }
 
-/* The hash of a key under the table's key. */
+/* The hash of a key under the table's key: SipHash-2-4; or, for a store
+ * told its keys are keyed hashes already (gk_store_shm_set_prehashed),
+ * their first 8 bytes mixed with the table's seed (a bijective
+ * finaliser: uniform keys give uniform slots). */
 static apr_uint64_t key_hash(const shm_store_t *t, const void *key,
                              apr_size_t klen)
 {
+    if (t->prehashed && klen >= 8) {
+        apr_uint64_t h;
+        memcpy(&h, key, 8);
+        h ^= t->seed;
+        h ^= h >> 33;
+        h *= APR_UINT64_C(0xff51afd7ed558ccd);
+        h ^= h >> 33;
+        h *= APR_UINT64_C(0xc4ceb9fe1a85ec53);
+        h ^= h >> 33;
+        return h;
+    }
     return gk_siphash24(t->hashkey, key, klen);
+}
+
+void gk_store_shm_set_prehashed(gk_store_t *s, int on)
+{
+    if (s && s->ops == &shm_ops) {
+        ((shm_store_t *)s->impl)->prehashed = on;
+    }
 }
 
 /* The first slot of the probe of hash h: its high 32 bits scaled to

@@ -96,6 +96,14 @@ apr_status_t gk_store_shm_open(apr_pool_t *p, void *mem,
                                const gk_store_shm_lock_t *lock,
                                gk_store_t **out);
 
+/* Tell a store (from gk_store_shm_open, before threads use it) that its
+ * keys of 8 bytes or more begin with a keyed hash that no client can
+ * choose (gk_rate_counter_hash): their slots then come from those bytes
+ * and the table's seed, without hashing the key again. Every process
+ * opening the same table must say the same. Other keys are hashed as
+ * usual. */
+void gk_store_shm_set_prehashed(gk_store_t *s, int on);
+
 /* Figures for logs. */
 typedef struct {
     apr_uint32_t nslots;  /* slots in the table */

@@ -347,7 +347,11 @@ void gk_rl_shm_child_init(apr_pool_t *p, server_rec *s)
     lk.unlock = unlock;
     lk.baton = state->mutex;
     rv = gk_store_shm_open(p, apr_shm_baseaddr_get(state->shm), &lk, &store);
-    if (rv != APR_SUCCESS) {
+    if (rv == APR_SUCCESS) {
+        /* the keys begin with gk_rate_counter_hash's keyed hash */
+        gk_store_shm_set_prehashed(store, 1);
+    }
+    else {
         store = NULL;
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, GKLOGNO(30005)
                      "cannot open the shared-memory store in a child: rate "

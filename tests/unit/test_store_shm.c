@@ -541,6 +541,43 @@ END_TEST
 
 /* ---- a full table ------------------------------------------------------- */
 
+/* Keys that begin with a keyed hash (the rate limits' binary keys):
+ * placed from their first 8 bytes, the same semantics; two handles that
+ * both say so see the same counters; short keys are hashed as usual. */
+START_TEST(prehashed_keys)
+{
+    apr_size_t size;
+    void *mem = new_block(2048, &size);
+    gk_store_t *a = open_store(mem, NULL), *b = open_store(mem, NULL);
+    unsigned char key[16];
+    apr_uint64_t v = 0, x = UINT64_C(0x9e3779b97f4a7c15);
+    int i, round;
+
+    gk_store_shm_set_prehashed(a, 1);
+    gk_store_shm_set_prehashed(b, 1);
+    for (round = 1; round <= 2; round++) {
+        for (i = 0; i < 1000; i++) {
+            apr_uint64_t h = x * (apr_uint64_t)(i + 1);
+            h ^= h >> 29;
+            memcpy(key, &h, 8);
+            memset(key + 8, 0, 8);
+            ck_assert_int_eq(gk_store_incr(round == 1 ? a : b, key,
+                                           sizeof(key), 1, 1, TS + 60, TS,
+                                           &v),
+                             GK_STORE_OK);
+            ck_assert_uint_eq(v, (apr_uint64_t)round);
+        }
+    }
+    ck_assert_int_eq(gk_store_incr(a, "abc", 3, 1, 1, TS + 60, TS, &v),
+                     GK_STORE_OK);
+    ck_assert_int_eq(gk_store_incr(a, "abc", 3, 1, 1, TS + 60, TS, &v),
+                     GK_STORE_OK);
+    ck_assert_uint_eq(v, 2);
+    /* another store type is left alone */
+    gk_store_shm_set_prehashed(NULL, 1);
+}
+END_TEST
+
 START_TEST(full_table)
 {
     void *mem = new_block(4, NULL);
@@ -930,6 +967,7 @@ static Suite *suite(void)
     tcase_add_test(tc, expiry_rate_window);
     tcase_add_test(tc, expiry_arguments);
     tcase_add_test(tc, key_lengths);
+    tcase_add_test(tc, prehashed_keys);
     tcase_add_test(tc, full_table);
     tcase_add_test(tc, expired_key_reuses_own_slot);
     tcase_add_test(tc, windows_reuse_expired);
