@@ -9,7 +9,13 @@ with an equivalent limit that is never reached.
                    (key ip by default, the default shm store: 100,000
                    counters in one shared segment, the gk-ratelimit-shm
                    global mutex, RateLimit-Policy and RateLimit on every
-                   response)
+                   response); its mutex follows the shared configuration's
+                   `Mutex file:... default` line: fcntl locks
+    ratelimit-shm-pthread  the same plus
+                       Mutex pthread gk-ratelimit-shm
+                   (the module's own default, a process-shared pthread
+                   mutex, which Debian's `Mutex file:... default` line in
+                   apache2.conf overrides too)
     qos            mod_qos (libapache2-mod-qos, LoadFile libpcre.so.3
                    first): a per-client request count over a period,
                        QS_ClientEntries         100000
@@ -97,7 +103,9 @@ def servers(index):
             for i, (name, impl) in enumerate((("ratelimit-shm", "ratelimit"),
                                               ("qos", "qos"),
                                               ("qos-clear", "qos"),
-                                              ("evasive", "evasive")))]
+                                              ("evasive", "evasive"),
+                                              ("ratelimit-shm-pthread",
+                                               "ratelimit")))]
 
 
 def baselines(sel):
@@ -123,6 +131,10 @@ def config_block(s, port):
     if s.impl == "ratelimit":
         load = ("# the default store: GKRateLimitStore shm (100,000 counters)\n"
                 f"LoadModule gk_ratelimit_module {RATELIMIT_SNAP}\n")
+        if s.name == "ratelimit-shm-pthread":
+            # after the shared `Mutex file:... default` line: this type
+            # gets the module's own default back
+            load += "Mutex pthread gk-ratelimit-shm\n"
         body = f"    GKRateLimit bench {LIMIT}/minute\n"
         return load, body + "    Require all granted\n"
     if s.impl == "qos":
@@ -239,6 +251,8 @@ class _Resp:
 
 LABELS = {"ratelimit-shm": "ratelimit-shm: one never-reached ip limit, shm "
                            "store",
+          "ratelimit-shm-pthread": "ratelimit-shm-pthread: the same, Mutex "
+                                   "pthread gk-ratelimit-shm",
           "qos": "qos: mod_qos, never-reached QS_ClientEventLimitCount",
           "qos-clear": "qos-clear: mod_qos, the same, counter cleared by "
                        "every request",
@@ -258,7 +272,8 @@ def cg_runs(s):
 
 # (server, the server it is also compared with): per-function differences
 # in bench/out/cg/SERVER.repeat.vs-OTHER.txt
-PAIRS = (("ratelimit-shm", "evasive"),)
+PAIRS = (("ratelimit-shm", "evasive"),
+         ("ratelimit-shm-pthread", "ratelimit-shm"))
 
 
 def write_pairs(results):
@@ -303,12 +318,17 @@ def cg_targets(results):
             if rp is not None:
                 tg.append(f"callgrind {k} / bare-plain: {rp:.3f}{stp} "
                           "(reported)")
-    if "ratelimit-shm" in results and "bare-plain" in results:
-        f = "steady" if steady else "per_request"
-        tg.append("callgrind ratelimit-shm − bare-plain: "
-                  f"{results['ratelimit-shm'][f] - results['bare-plain'][f]:+.0f}"
-                  " instructions/request" + (" (steady state)" if steady
-                                             else ""))
+    r, st = fig("ratelimit-shm-pthread")
+    if r is not None:
+        tg.append("callgrind ratelimit-shm-pthread <= 1.15 × bare (same "
+                  f"request): {r:.3f} {'PASS' if r <= 1.15 else 'FAIL'}{st}")
+    for k in ("ratelimit-shm", "ratelimit-shm-pthread"):
+        if k in results and "bare-plain" in results:
+            f = "steady" if steady else "per_request"
+            tg.append(f"callgrind {k} − bare-plain: "
+                      f"{results[k][f] - results['bare-plain'][f]:+.0f}"
+                      " instructions/request" + (" (steady state)" if steady
+                                                 else ""))
     for p in write_pairs(results):
         tg.append(f"per-function difference: {os.path.relpath(p, CG)} "
                   "(in bench/out/cg/)")
@@ -360,7 +380,8 @@ def wrk_report(targets, res, med, spread, ratios):
 
 def wrk_targets(ratios, res):
     out = []
-    for k in ("ratelimit-shm", "qos", "qos-clear", "evasive"):
+    for k in ("ratelimit-shm", "ratelimit-shm-pthread", "qos", "qos-clear",
+              "evasive"):
         pr = per_round(res, "repeat", k, "bare-plain")
         if pr:
             out.append(f"throughput {k} / bare-plain: "
