@@ -20,7 +20,7 @@
  *       -fno-sanitize-recover=undefined \
  *       -I/usr/include/apr-1.0 -D_GNU_SOURCE -Icommon \
  *       tests/fuzz/fuzz_jwt.c common/gk_*.c -o build/fuzz/fuzz_jwt \
- *       -lapr-1 -laprutil-1 -ljansson -lcrypto -lpsl -lpthread
+ *       -lapr-1 -laprutil-1 -ljansson -lcrypto -lpsl -lmemcachedutil -lmemcached -lpthread
  *   build/fuzz/fuzz_jwt -max_total_time=60 -max_len=9000 \
  *       -dict=tests/fuzz/jwt.dict build/fuzz/corpus_jwt tests/fuzz/corpus/jwt
  *
@@ -31,7 +31,7 @@
  *   clang -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined \
  *       -I/usr/include/apr-1.0 -D_GNU_SOURCE -Icommon \
  *       tests/fuzz/fuzz_jwt.c tests/fuzz/replay.c common/gk_*.c \
- *       -o build/fuzz/replay_jwt -lapr-1 -laprutil-1 -ljansson -lcrypto -lpsl -lpthread
+ *       -o build/fuzz/replay_jwt -lapr-1 -laprutil-1 -ljansson -lcrypto -lpsl -lmemcachedutil -lmemcached -lpthread
  *   build/fuzz/replay_jwt tests/fuzz/corpus/jwt
  */
 #ifndef _GNU_SOURCE
