@@ -507,6 +507,53 @@ const char *gk_sign_key_load(apr_pool_t *p, gk_alg_e alg, const char *source,
     return err;
 }
 
+const char *gk_sign_key_publish_only(apr_pool_t *p, gk_alg_e alg,
+                                     const char *source, const char *kid,
+                                     gk_sign_key_t **out)
+{
+    const gk_alg_info_t *ai = gk_alg_info(alg);
+    gk_key_t *vk = NULL;
+    gk_sign_key_t *k;
+    jwk_members_t m;
+    const char *err;
+
+    if (!ai) {
+        return "unknown algorithm";
+    }
+    if (ai->kind == GK_KIND_HMAC) {
+        return apr_psprintf(p, "%s is a shared secret: it is never "
+                            "published", ai->name);
+    }
+    /* the verifier's loader: a public key, a certificate or a private key
+     * (its public half), with the verifier's rules */
+    if ((err = gk_key_load(p, alg, source, kid, &vk))) {
+        return err;
+    }
+    k = sign_key_new(p, alg, kid);
+    if (!EVP_PKEY_up_ref(vk->pkey)) {
+        return "out of memory";
+    }
+    k->pkey = vk->pkey;
+    k->verify = vk;
+    k->publish_only = 1;
+    if ((err = jwk_members(p, k->pkey, &m))) {
+        return err;
+    }
+    k->n = m.n;
+    k->e = m.e;
+    k->crv = m.crv;
+    k->x = m.x;
+    k->y = m.y;
+    if (!k->kid) {
+        if (!(k->kid = thumbprint_of(p, &m))) {
+            return "SHA-256 failed in OpenSSL";
+        }
+        vk->kid = k->kid;
+    }
+    *out = k;
+    return NULL;
+}
+
 /* ---- signing ------------------------------------------------------------- */
 
 static int sign_hmac(const gk_key_t *vk, const unsigned char *in,
@@ -619,6 +666,9 @@ const char *gk_sign_input(apr_pool_t *p, const gk_sign_key_t *k,
     if (!k || !input) {
         return "nothing to sign";
     }
+    if (k->publish_only) {
+        return "a publish-only key never signs";
+    }
     if (k->sig_len > sizeof(sigbuf)) {
         sig = apr_palloc(p, k->sig_len);
     }
@@ -645,6 +695,9 @@ const char *gk_sign_jwt(apr_pool_t *p, const gk_sign_key_t *k,
 
     if (!k || !payload_json || !len) {
         return "nothing to sign";
+    }
+    if (k->publish_only) {
+        return "a publish-only key never signs";
     }
     inlen = k->header_len + 1 + b64_len(len);
     total = inlen + 1 + b64_len(k->sig_len);

@@ -56,6 +56,8 @@ typedef struct gk_sign_key_t {
     apr_size_t header_len;
     /* The public JWK members (base64url or names); NULL when absent. */
     const char *n, *e, *crv, *x, *y;
+    int publish_only;           /* published, never signs (pkey is then
+                                 * the public key) */
 } gk_sign_key_t;
 
 /* A signing key from a source: "env:VAR" or "file:PATH" (HS*: the secret
@@ -66,6 +68,15 @@ typedef struct gk_sign_key_t {
  * on success, or why the key was refused. */
 const char *gk_sign_key_load(apr_pool_t *p, gk_alg_e alg, const char *source,
                              const char *kid, gk_sign_key_t **out);
+
+/* A key that is published but never signs (a retired key whose tokens
+ * are still valid, or one held by another issuer): from the same sources,
+ * a public key, a certificate or a private key (its public half), checked
+ * by the verifier's rules; kid NULL: the RFC 7638 thumbprint. HS* keys are
+ * refused (a shared secret is never published). gk_sign_jwt refuses it. */
+const char *gk_sign_key_publish_only(apr_pool_t *p, gk_alg_e alg,
+                                     const char *source, const char *kid,
+                                     gk_sign_key_t **out);
 
 /* The same from PEM text (len bytes) or from secret bytes. */
 const char *gk_sign_key_from_pem(apr_pool_t *p, gk_alg_e alg,

@@ -553,6 +553,51 @@ END_TEST
 
 /* ---- JWKS -------------------------------------------------------------------- */
 
+/* publish-only keys: from a public key, a certificate or a private key;
+ * published with the same JWK and thumbprint as the signing key, never
+ * signing; HS refused. */
+START_TEST(publish_only)
+{
+    const char *dir = tk_tmpdir(tp);
+    const char *pub = apr_pstrcat(tp, dir, "/pub.pem", NULL);
+    const char *priv = apr_pstrcat(tp, dir, "/priv.pem", NULL);
+    const char *ppem = tk_pub_pem(tp, TK.ec256), *kpem = tk_priv_pem(tp, TK.ec256);
+    gk_sign_key_t *a = NULL, *b = NULL, *s = NULL;
+    json_t *ja = NULL, *js = NULL;
+    const char *tok = NULL, *doc = NULL;
+
+    tk_write_file(pub, ppem, strlen(ppem));
+    tk_write_file(priv, kpem, strlen(kpem));
+    tk_assert_ok(gk_sign_key_publish_only(tp, GK_ES256, pub, NULL, &a));
+    tk_assert_ok(gk_sign_key_publish_only(tp, GK_ES256, priv, NULL, &b));
+    tk_assert_ok(gk_sign_key_load(tp, GK_ES256, priv, NULL, &s));
+    ck_assert(a->publish_only && b->publish_only && !s->publish_only);
+    ck_assert_str_eq(a->kid, s->kid);
+    ck_assert_str_eq(b->kid, s->kid);
+    tk_assert_ok(gk_jwk_public(tp, a, &ja));
+    tk_assert_ok(gk_jwk_public(tp, s, &js));
+    ck_assert(json_equal(ja, js));
+    json_decref(ja);
+    json_decref(js);
+    tk_assert_err(gk_sign_jwt(tp, a, "{}", 2, &tok), "never signs");
+    tk_assert_err(gk_sign_jwt(tp, b, "{}", 2, &tok), "never signs");
+    tk_assert_err(gk_sign_key_publish_only(tp, GK_HS256, "env:NOPE", NULL,
+                                           &a),
+                  "never published");
+    tk_assert_err(gk_sign_key_publish_only(tp, GK_RS256, pub, NULL, &a),
+                  "");
+    /* published in a document beside a signing key */
+    {
+        gk_sign_key_t *keys[2];
+        keys[0] = s;
+        keys[1] = b;
+        tk_assert_ok(gk_jwks_document(tp, keys, 2, &doc));
+        ck_assert_ptr_nonnull(strstr(doc, s->kid));
+        ck_assert_ptr_null(strstr(doc, "\"d\""));
+    }
+}
+END_TEST
+
 START_TEST(jwks_document)
 {
     static const gk_alg_e algs[] = {GK_RS256, GK_PS384, GK_ES256, GK_ES384,
@@ -1003,6 +1048,7 @@ static Suite *suite(void)
     tcase_add_test(tc, rfc7638_example);
     tcase_add_test(tc, kid_default_and_given);
     tcase_add_test(tc, refuses_public_and_certificate);
+    tcase_add_test(tc, publish_only);
     tcase_add_test(tc, refuses_encrypted);
     tcase_add_test(tc, refuses_weak_and_mismatched);
     tcase_add_test(tc, load_sources);
