@@ -79,6 +79,7 @@ void *gk_auth_create_dir_conf(apr_pool_t *p, char *dir)
     c->require_exp = GK_UNSET;
     c->allow_preflight = GK_UNSET;
     c->terse = GK_UNSET;
+    c->jwks_max_age = GK_UNSET;
     return c;
 }
 
@@ -109,6 +110,8 @@ void *gk_auth_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     c->claim_header_names = MERGE_LIST(claim_header_names);
     c->allow_preflight = MERGE_INT(allow_preflight);
     c->terse = MERGE_INT(terse);
+    c->token_keys = MERGE_PTR(token_keys);
+    c->jwks_max_age = MERGE_INT(jwks_max_age);
     return c;
 }
 
@@ -168,6 +171,34 @@ static const char *parse_alg(cmd_parms *cmd, const char *arg, gk_alg_e *alg)
     return NULL;
 }
 
+const char *gk_auth_parse_alg(cmd_parms *cmd, const char *arg, gk_alg_e *alg)
+{
+    return parse_alg(cmd, arg, alg);
+}
+
+const char *gk_auth_key_source(cmd_parms *cmd, const char *source,
+                               const char **out)
+{
+    if (!strncmp(source, "file:", 5)) {
+        const char *path = ap_server_root_relative(cmd->temp_pool, source + 5);
+        if (!source[5] || !path) {
+            return gk_ap_cmd_error(cmd, "'%s' is not a valid path", source);
+        }
+        *out = apr_pstrcat(cmd->temp_pool, "file:", path, NULL);
+    }
+    else if (strncmp(source, "env:", 4)) {
+        const char *path = ap_server_root_relative(cmd->temp_pool, source);
+        if (!path) {
+            return gk_ap_cmd_error(cmd, "'%s' is not a valid path", source);
+        }
+        *out = path;
+    }
+    else {
+        *out = source;
+    }
+    return NULL;
+}
+
 /* ---- directive handlers ------------------------------------------------- */
 
 static const char *set_key(cmd_parms *cmd, void *dc, const char *alg_s,
@@ -188,19 +219,8 @@ static const char *set_key(cmd_parms *cmd, void *dc, const char *alg_s,
         }
         kid = opt + 4;
     }
-    if (!strncmp(source, "file:", 5)) {
-        const char *path = ap_server_root_relative(cmd->temp_pool, source + 5);
-        if (!source[5] || !path) {
-            return gk_ap_cmd_error(cmd, "'%s' is not a valid path", source);
-        }
-        source = apr_pstrcat(cmd->temp_pool, "file:", path, NULL);
-    }
-    else if (strncmp(source, "env:", 4)) {
-        const char *path = ap_server_root_relative(cmd->temp_pool, source);
-        if (!path) {
-            return gk_ap_cmd_error(cmd, "'%s' is not a valid path", source);
-        }
-        source = path;
+    if ((e = gk_auth_key_source(cmd, source, &source))) {
+        return e;
     }
     if ((e = gk_key_load(cmd->pool, alg, source, kid, &key))) {
         return apr_psprintf(cmd->pool, "%s %s: %s", cmd->cmd->name, alg_s, e);
@@ -405,6 +425,10 @@ static const gk_ap_int_slot_t cache_lifetime_slot =
  * virtual host and directory sections, never .htaccess. */
 #define ADMIN (RSRC_CONF | ACCESS_CONF)
 
+static const gk_ap_int_slot_t jwks_max_age_slot =
+    GK_AP_INT_SLOT(gk_auth_dir_conf_t, jwks_max_age, 0,
+                   GK_AUTH_JWKS_MAX_AGE_MAX);
+
 const command_rec gk_auth_cmds[] = {
     AP_INIT_TAKE23("GKAuthKey", set_key, NULL, ADMIN,
                    "A key that verifies tokens of one algorithm"),
@@ -448,5 +472,12 @@ const command_rec gk_auth_cmds[] = {
     AP_INIT_TAKE1("GKAuthCacheLifetime", set_cache,
                   (void *)&cache_lifetime_slot, RSRC_CONF,
                   "The longest a verified token stays cached, in seconds"),
+    AP_INIT_TAKE_ARGV("GKTokenKey", gk_auth_set_token_key, NULL, ADMIN,
+                      "A key tokens are signed with, published by gk-jwks: "
+                      "ALG SOURCE [kid=ID] [publish-only]"),
+    AP_INIT_TAKE1("GKTokenJWKSMaxAge", gk_ap_set_int_slot,
+                  (void *)&jwks_max_age_slot, ADMIN,
+                  "How long clients may cache the published keys, in "
+                  "seconds"),
     {NULL}
 };

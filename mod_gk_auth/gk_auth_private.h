@@ -65,7 +65,18 @@ typedef struct {
                                              * headers' names, to scrub */
     int allow_preflight;            /* GKAuthAllowPreflight */
     int terse;                      /* GKAuthErrorDetail */
+    apr_array_header_t *token_keys; /* GKTokenKey: gk_auth_token_key_t *,
+                                     * a nested scope's list replaces */
+    int jwks_max_age;               /* GKTokenJWKSMaxAge */
 } gk_auth_dir_conf_t;
+
+/* One GKTokenKey line: the key, and its public JWK as JSON text, made
+ * when the line is read (NULL for an HMAC key: never published). */
+typedef struct {
+    struct gk_sign_key_t *key;
+    const char *jwk;
+    const char *where;              /* "FILE:LINE" */
+} gk_auth_token_key_t;
 
 typedef struct {
     int cache_size;                 /* GKAuthCacheSize */
@@ -162,6 +173,22 @@ void gk_auth_register_providers(apr_pool_t *p);
  * (gk_ap_logfns.h) when that module is loaded; without it, the
  * info-level lines GK10006, GK10031... are the record. */
 void gk_auth_retrieve_fns(void);
+
+/* gk_auth_token_keys.c: GKTokenKey and GKTokenJWKSMaxAge (handlers in the
+ * table of gk_auth_config.c), and the gk-jwks handler. */
+const char *gk_auth_set_token_key(cmd_parms *cmd, void *dc, int argc,
+                                  char *const argv[]);
+/* gk_auth_config.c: an algorithm name, and a key source (env:VAR,
+ * file:PATH or a PATH, relative to ServerRoot), for GKAuthKey and
+ * GKTokenKey alike. */
+const char *gk_auth_parse_alg(cmd_parms *cmd, const char *arg, gk_alg_e *alg);
+const char *gk_auth_key_source(cmd_parms *cmd, const char *source,
+                               const char **out);
+int gk_auth_conf_jwks_max_age(const gk_auth_dir_conf_t *c);
+int gk_auth_jwks_handler(request_rec *r);
+#define GK_AUTH_JWKS_HANDLER "gk-jwks"
+/* Longest GKTokenJWKSMaxAge: a year. */
+#define GK_AUTH_JWKS_MAX_AGE_MAX 31536000
 /* One audit event: action, the reason code, and one optional field. */
 void gk_auth_audit(request_rec *r, const char *action, gk_reason_e reason,
                    const char *key, const char *val);

@@ -46,6 +46,8 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_note_auth_failure(gk_auth_note_auth_failure, NULL, NULL,
                               APR_HOOK_MIDDLE);
     ap_hook_fixups(gk_auth_fixups, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    /* SetHandler gk-jwks: the public keys of GKTokenKey */
+    ap_hook_handler(gk_auth_jwks_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_insert_error_filter(gk_ap_problem_insert_error_filter, NULL,
                                 NULL, APR_HOOK_MIDDLE);
     /* mod_gk_log's correlation IDs and audit events, when loaded */
