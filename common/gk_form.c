@@ -118,19 +118,6 @@ int gk_form_media_type_ok(const char *content_type)
 
 /* ---- body ---------------------------------------------------------------- */
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
 
 /* Decode body[*pos, end) up to stop (or end) into *w, NUL-terminated;
  * *pos ends on the stop character or end, *w past the NUL. Returns the
@@ -149,8 +136,8 @@ static apr_size_t decode(const char *body, apr_size_t *pos, apr_size_t end,
         else if (u[i] == '%') {
             int hi = -1, lo = -1;
             if (end - i >= 3) {
-                hi = hexval(u[i + 1]);
-                lo = hexval(u[i + 2]);
+                hi = gk_http_hexval(u[i + 1]);
+                lo = gk_http_hexval(u[i + 2]);
             }
             if (hi < 0 || lo < 0) {
                 return i + 1;

@@ -13,6 +13,21 @@ static inline int gk_http_is_ctl(char c)
     return (unsigned char)c < 0x20 || (unsigned char)c == 0x7f;
 }
 
+/* The value of a hexadecimal digit (either case), or -1. */
+static inline int gk_http_hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
 /* Does s hold a control character (CR and LF included)? */
 int gk_http_has_ctl(const char *s);
 

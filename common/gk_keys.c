@@ -497,17 +497,18 @@ const char *gk_key_from_jwk(apr_pool_t *p, json_t *jwk, gk_alg_e default_alg,
 
 /* ---- sources ------------------------------------------------------------ */
 
-const char *gk_key_load(apr_pool_t *p, gk_alg_e alg, const char *source,
-                        const char *kid, gk_key_t **out)
+const char *gk_key_source_read(apr_pool_t *p, gk_alg_e alg,
+                               const char *source, const char *what,
+                               char **data, apr_size_t *len)
 {
     const gk_alg_info_t *ai = gk_alg_info(alg);
-    char *data;
-    apr_size_t len;
     const char *err;
-    int is_secret = ai && ai->kind == GK_KIND_HMAC;
 
     if (!ai) {
         return "unknown algorithm";
+    }
+    if (!source) {
+        return "no key source";
     }
     if (!strncmp(source, "env:", 4)) {
         const char *v = getenv(source + 4);
@@ -518,20 +519,34 @@ const char *gk_key_load(apr_pool_t *p, gk_alg_e alg, const char *source,
             return apr_psprintf(p, "environment variable %s is not set or "
                                 "empty", source + 4);
         }
-        data = apr_pstrdup(p, v);
-        len = strlen(data);
+        *data = apr_pstrdup(p, v);
+        *len = strlen(*data);
+        return NULL;
     }
-    else if (!strncmp(source, "file:", 5)) {
-        if ((err = gk_file_read(p, source + 5, &data, &len))) {
-            return err;
-        }
+    if (!strncmp(source, "file:", 5)) {
+        return gk_file_read(p, source + 5, data, len);
     }
-    else if (is_secret) {
+    if (ai->kind == GK_KIND_HMAC) {
         return apr_psprintf(p, "%s takes a secret: use file:PATH or env:VAR "
-                            "(a bare path is read as a PEM public key)",
-                            ai->name);
+                            "(a bare path is read as %s)", ai->name, what);
     }
-    else if ((err = gk_file_read(p, source, &data, &len))) {
+    if ((err = gk_file_read(p, source, data, len))) {
+        return err;
+    }
+    return NULL;
+}
+
+const char *gk_key_load(apr_pool_t *p, gk_alg_e alg, const char *source,
+                        const char *kid, gk_key_t **out)
+{
+    const gk_alg_info_t *ai = gk_alg_info(alg);
+    char *data;
+    apr_size_t len;
+    const char *err;
+    int is_secret = ai && ai->kind == GK_KIND_HMAC;
+
+    if ((err = gk_key_source_read(p, alg, source, "a PEM public key", &data,
+                                  &len))) {
         return err;
     }
     if (!is_secret) {

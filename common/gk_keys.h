@@ -47,6 +47,12 @@ const char *gk_key_from_pem(apr_pool_t *p, gk_alg_e alg, const char *pem,
 const char *gk_key_from_jwk(apr_pool_t *p, json_t *jwk, gk_alg_e default_alg,
                             gk_key_t **out);
 
+/* The bytes of a configured key source, "env:VAR", "file:PATH" or a PATH
+ * (not for HS*, whose error message calls it `what`), in p. */
+const char *gk_key_source_read(apr_pool_t *p, gk_alg_e alg,
+                               const char *source, const char *what,
+                               char **data, apr_size_t *len);
+
 /* A key from a configured source: "env:VAR", "file:PATH" or a PEM PATH
  * (paths already absolute). Secrets lose one trailing "\n" or "\r\n". */
 const char *gk_key_load(apr_pool_t *p, gk_alg_e alg, const char *source,

@@ -457,35 +457,8 @@ const char *gk_sign_key_load(apr_pool_t *p, gk_alg_e alg, const char *source,
     apr_size_t len, n;
     const char *err;
 
-    if (!ai) {
-        return "unknown algorithm";
-    }
-    if (!source) {
-        return "no key source";
-    }
-    if (!strncmp(source, "env:", 4)) {
-        const char *v = getenv(source + 4);
-        if (!source[4]) {
-            return "env: needs a variable name";
-        }
-        if (!v || !*v) {
-            return apr_psprintf(p, "environment variable %s is not set or "
-                                "empty", source + 4);
-        }
-        data = apr_pstrdup(p, v);
-        len = strlen(data);
-    }
-    else if (!strncmp(source, "file:", 5)) {
-        if ((err = gk_file_read(p, source + 5, &data, &len))) {
-            return err;
-        }
-    }
-    else if (is_secret) {
-        return apr_psprintf(p, "%s takes a secret: use file:PATH or env:VAR "
-                            "(a bare path is read as a PEM private key)",
-                            ai->name);
-    }
-    else if ((err = gk_file_read(p, source, &data, &len))) {
+    if ((err = gk_key_source_read(p, alg, source, "a PEM private key",
+                                  &data, &len))) {
         return err;
     }
     n = len;

@@ -1,5 +1,6 @@
 #include <string.h>
 
+#include "gk_http.h"
 #include "gk_rand.h"
 #include "gk_uuid.h"
 
@@ -108,19 +109,6 @@ apr_status_t gk_uuid4(char out[GK_UUID_LEN + 1])
     return APR_SUCCESS;
 }
 
-static int hex_digit(unsigned char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
 
 int gk_uuid_parse(const char *s, apr_size_t len, unsigned char out[16])
 {
@@ -139,8 +127,8 @@ int gk_uuid_parse(const char *s, apr_size_t len, unsigned char out[16])
             }
             i++;
         }
-        hi = hex_digit(u[i]);
-        lo = hex_digit(u[i + 1]);
+        hi = gk_http_hexval(u[i]);
+        lo = gk_http_hexval(u[i + 1]);
         if (hi < 0 || lo < 0) {
             return 0;
         }
