@@ -43,7 +43,7 @@ from .callgrind import cg_ratio, CgRun, write_vs_bare
 from .servers import Server, log_tail
 from .settings import (BODY, CG, CG_STEADY, HEADERS_SNAP, HEADERS_SO,
                        MODDIR, RESOURCE, die)
-from .wrk import per_round
+from .wrk import suite_servers, suite_table, per_round
 
 SUITE = sys.modules[__name__]
 NAME = "headers"
@@ -340,50 +340,13 @@ def cg_targets(results):
 
 # ------------------------------------------------------------------ wrk --
 
-def mine(targets):
-    """This suite's servers and the bare runs they are compared with."""
-    names = {t.base for t in targets
-             if not t.is_bare and t.srv.suite is SUITE}
-    return [t for t in targets
-            if (not t.is_bare and t.srv.suite is SUITE)
-            or (t.is_bare and t.name in names)]
-
-
 def wrk_report(targets, res, med, spread, ratios):
-    ts = mine(targets)
+    ts = suite_servers(targets, SUITE)
     if not ts:
         return []
-    m = "repeat"
-    lines = ["| server | same request: req/s, median (min–max) | × bare: "
-             "median of the per-round ratios (min–max) |",
-             "|---|---:|---:|"]
-    rounds = []
-    for t in ts:
-        v = med.get(m, {}).get(t.name)
-        lo, hi = spread.get(m, {}).get(t.name, (0, 0))
-        if t.is_bare:
-            r = "1.00"
-        else:
-            pr = per_round(res, m, t.name, t.base)
-            if pr:
-                r = (f"{statistics.median(pr):.2f} "
-                     f"({min(pr):.2f}–{max(pr):.2f})")
-                rounds.append(f"{t.name} / {t.base}: "
-                              + " ".join(f"{x:.2f}" for x in pr))
-            else:
-                r = "–"
-        label = t.label() if t.is_bare else LABELS[t.name].split(" (×")[0]
-        lines.append(f"| {label} | "
-                     + (f"{v:,.0f} ({lo:,.0f}–{hi:,.0f})" if v else "–")
-                     + f" | {r} |")
-    pr = per_round(res, m, "headers-cors", "modheaders-cors")
-    if pr:
-        rounds.append("headers-cors / modheaders-cors: "
-                      + " ".join(f"{x:.2f}" for x in pr))
-    if rounds:
-        lines += ["", "Per round (runs made back to back): "
-                  + "; ".join(rounds)]
-    return lines
+    return suite_table(ts, res, med, spread,
+                       lambda t: t.label() if t.is_bare else LABELS[t.name].split(" (×")[0],
+                       (("headers-cors", "modheaders-cors"),))
 
 
 def wrk_targets(ratios, res):

@@ -274,3 +274,54 @@ def summarize(targets, res):
                 if r is not None:
                     ratios[m][f"{t.name}/bare"] = r
     return med, spread, ratios
+
+
+def suite_servers(targets, suite):
+    """A suite's servers in a wrk run, and the bare runs they are compared
+    with."""
+    names = {t.base for t in targets
+             if not t.is_bare and t.srv.suite is suite}
+    return [t for t in targets
+            if (not t.is_bare and t.srv.suite is suite)
+            or (t.is_bare and t.name in names)]
+
+
+def ratio_text(pr):
+    """A median of per-round ratios with its spread: "0.94 (0.88–1.02)"."""
+    return (f"{statistics.median(pr):.2f} ({min(pr):.2f}–{max(pr):.2f})"
+            if pr else "–")
+
+
+def suite_table(ts, res, med, spread, label, extra_pairs=()):
+    """The throughput table of a suite's servers (ts, from suite_servers):
+    req/s median (min–max) and × bare as the median of the per-round
+    ratios; then the rounds' ratios, with those of extra_pairs (server,
+    base) too. label(t) names a server's row."""
+    m = "repeat"
+    lines = ["| server | same request: req/s, median (min–max) | × bare: "
+             "median of the per-round ratios (min–max) |",
+             "|---|---:|---:|"]
+    rounds = []
+    for t in ts:
+        v = med.get(m, {}).get(t.name)
+        lo, hi = spread.get(m, {}).get(t.name, (0, 0))
+        if t.is_bare:
+            r = "1.00"
+        else:
+            pr = per_round(res, m, t.name, t.base)
+            r = ratio_text(pr)
+            if pr:
+                rounds.append(f"{t.name} / {t.base}: "
+                              + " ".join(f"{x:.2f}" for x in pr))
+        lines.append(f"| {label(t)} | "
+                     + (f"{v:,.0f} ({lo:,.0f}–{hi:,.0f})" if v else "–")
+                     + f" | {r} |")
+    for name, base in extra_pairs:
+        pr = per_round(res, m, name, base)
+        if pr:
+            rounds.append(f"{name} / {base}: "
+                          + " ".join(f"{x:.2f}" for x in pr))
+    if rounds:
+        lines += ["", "Per round (runs made back to back): "
+                  + "; ".join(rounds)]
+    return lines
