@@ -69,6 +69,8 @@ static const struct {
                                      "Over a rate limit (reported only)"},
     [GK_REASON_STORE_ERROR] = {"store_error",
                                "Rate limit store unavailable"},
+    [GK_REASON_LOGIN_FAILED] = {"login_failed",
+                                "the user name or password is wrong"},
 };
 
 const char *gk_reason_name(gk_reason_e reason)

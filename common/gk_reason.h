@@ -56,6 +56,8 @@ typedef enum {
     /* rate limits (mod_gk_ratelimit); GK_REASON_RATE_LIMITED: refused */
     GK_REASON_RATE_LIMIT_REPORT, /* over a limit in mode=report: let through */
     GK_REASON_STORE_ERROR,      /* the counter store failed */
+    /* the token endpoint (mod_gk_auth) */
+    GK_REASON_LOGIN_FAILED,     /* unknown user or wrong password */
     GK_REASON_COUNT
 } gk_reason_e;
 

@@ -5,6 +5,12 @@
  */
 #include "http_core.h"
 
+#include "apr_md5.h"
+#include "ap_provider.h"
+#include "mod_auth.h"
+#include "gk_rand.h"
+#include "gk_rate.h"
+#include "apr_lib.h"
 #include "gk_auth_private.h"
 #include "gk_http.h"
 #include "gk_text.h"
@@ -65,6 +71,70 @@ gk_claim_path_t *gk_auth_conf_roles_claim(const gk_auth_dir_conf_t *c)
     return c->roles_claim ? c->roles_claim : default_roles_claim;
 }
 
+const apr_array_header_t *gk_auth_conf_token_providers(
+    const gk_auth_dir_conf_t *c)
+{
+    static const char *const dflt[] = {"file"};
+    static const apr_array_header_t dflt_list = {
+        NULL, sizeof(const char *), 1, 1, (char *)dflt
+    };
+
+    return c->token_providers ? c->token_providers : &dflt_list;
+}
+
+int gk_auth_conf_token_lifetime(const gk_auth_dir_conf_t *c)
+{
+    return GK_GET_INT(c, token_lifetime, 900);
+}
+
+const char *gk_auth_conf_token_issuer(const gk_auth_dir_conf_t *c)
+{
+    return c->token_issuer;
+}
+
+const char *gk_auth_conf_token_audience(const gk_auth_dir_conf_t *c)
+{
+    return c->token_audience;
+}
+
+int gk_auth_conf_token_max_body(const gk_auth_dir_conf_t *c)
+{
+    return GK_GET_INT(c, token_max_body, 8192);
+}
+
+static const char *default_dummy_hash;
+
+const char *gk_auth_dummy_hash(apr_pool_t *p, int cost)
+{
+    unsigned char salt[16];
+    char hash[64];
+
+    if (gk_rand_bytes(salt, sizeof(salt)) != APR_SUCCESS
+        || apr_bcrypt_encode("gatekeeper-dummy-password", (unsigned int)cost,
+                             salt, sizeof(salt), hash, sizeof(hash))
+               != APR_SUCCESS) {
+        return NULL;
+    }
+    return apr_pstrdup(p, hash);
+}
+
+void gk_auth_token_init(apr_pool_t *pconf)
+{
+    default_dummy_hash = gk_auth_dummy_hash(pconf, 5);
+}
+
+const char *gk_auth_conf_dummy_hash(const gk_auth_dir_conf_t *c)
+{
+    return c->dummy_hash ? c->dummy_hash
+           : default_dummy_hash ? default_dummy_hash
+                                : "$2y$05$invalidinvalidinvalidinuH8n5Z0aFUzCRYQ0dp0ITy3T8C1xZK";
+}
+
+const char *gk_auth_conf_token_cookie(const gk_auth_dir_conf_t *c)
+{
+    return c->token_cookie;
+}
+
 gk_claim_path_t *gk_auth_conf_perms_claim(const gk_auth_dir_conf_t *c)
 {
     return c->perms_claim ? c->perms_claim : default_perms_claim;
@@ -80,6 +150,8 @@ void *gk_auth_create_dir_conf(apr_pool_t *p, char *dir)
     c->allow_preflight = GK_UNSET;
     c->terse = GK_UNSET;
     c->jwks_max_age = GK_UNSET;
+    c->token_lifetime = GK_UNSET;
+    c->token_max_body = GK_UNSET;
     return c;
 }
 
@@ -112,6 +184,14 @@ void *gk_auth_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     c->terse = MERGE_INT(terse);
     c->token_keys = MERGE_PTR(token_keys);
     c->jwks_max_age = MERGE_INT(jwks_max_age);
+    c->token_providers = MERGE_PTR(token_providers);
+    c->roles_file = MERGE_PTR(roles_file);
+    c->token_lifetime = MERGE_INT(token_lifetime);
+    c->token_issuer = MERGE_PTR(token_issuer);
+    c->token_audience = MERGE_PTR(token_audience);
+    c->token_max_body = MERGE_INT(token_max_body);
+    c->dummy_hash = MERGE_PTR(dummy_hash);
+    c->token_cookie = MERGE_PTR(token_cookie);
     return c;
 }
 
@@ -425,6 +505,81 @@ static const gk_ap_int_slot_t cache_lifetime_slot =
  * virtual host and directory sections, never .htaccess. */
 #define ADMIN (RSRC_CONF | ACCESS_CONF)
 
+static const gk_ap_int_slot_t token_max_body_slot =
+    GK_AP_INT_SLOT(gk_auth_dir_conf_t, token_max_body, 64, 1048576);
+
+static const char *set_token_providers(cmd_parms *cmd, void *dc, int argc,
+                                       char *const argv[])
+{
+    gk_auth_dir_conf_t *c = dc;
+    int i;
+
+    if (argc < 1) {
+        return gk_ap_cmd_error(cmd, "needs one or more provider names");
+    }
+    c->token_providers = apr_array_make(cmd->pool, argc,
+                                        sizeof(const char *));
+    for (i = 0; i < argc; i++) {
+        const authn_provider *prov = ap_lookup_provider(
+            AUTHN_PROVIDER_GROUP, argv[i], AUTHN_PROVIDER_VERSION);
+        if (!prov || !prov->check_password) {
+            return gk_ap_cmd_error(cmd, "unknown authn provider '%s' (load "
+                                   "its module, such as mod_authn_%s, or "
+                                   "define its AuthnProviderAlias, before "
+                                   "this line)", argv[i], argv[i]);
+        }
+        APR_ARRAY_PUSH(c->token_providers, const char *) = argv[i];
+    }
+    return NULL;
+}
+
+static const char *set_token_lifetime(cmd_parms *cmd, void *dc,
+                                      const char *arg)
+{
+    gk_rate_t rate;
+    char *spec = apr_pstrcat(cmd->temp_pool, "1/", arg, NULL);
+    int v;
+
+    /* seconds, or a duration with a unit: the rate grammar's windows */
+    if (apr_isdigit(*arg) && !gk_ap_parse_int(cmd, arg, 1, 31 * 86400, &v)) {
+        ((gk_auth_dir_conf_t *)dc)->token_lifetime = v;
+        return NULL;
+    }
+    if (apr_isdigit(*arg) && !gk_rate_parse(cmd->temp_pool, spec, &rate)) {
+        ((gk_auth_dir_conf_t *)dc)->token_lifetime = (int)rate.window;
+        return NULL;
+    }
+    return gk_ap_cmd_error(cmd, "'%s' is not seconds (1 to 2678400) or a "
+                           "duration such as 15m, 1h, 1d", arg);
+}
+
+static const char *set_dummy_cost(cmd_parms *cmd, void *dc, const char *arg)
+{
+    gk_auth_dir_conf_t *c = dc;
+    const char *e, *hash;
+    int cost;
+
+    if ((e = gk_ap_parse_int(cmd, arg, 4, 17, &cost))) {
+        return e;
+    }
+    if (!(hash = gk_auth_dummy_hash(cmd->pool, cost))) {
+        return gk_ap_cmd_error(cmd, "cannot make a bcrypt hash");
+    }
+    c->dummy_hash = hash;
+    return NULL;
+}
+
+static const char *set_token_cookie(cmd_parms *cmd, void *dc,
+                                    const char *arg)
+{
+    if (!gk_http_is_token(arg)) {
+        return gk_ap_cmd_error(cmd, "'%s' is not a cookie name (an RFC 9110 "
+                               "token)", arg);
+    }
+    ((gk_auth_dir_conf_t *)dc)->token_cookie = arg;
+    return NULL;
+}
+
 static const gk_ap_int_slot_t jwks_max_age_slot =
     GK_AP_INT_SLOT(gk_auth_dir_conf_t, jwks_max_age, 0,
                    GK_AUTH_JWKS_MAX_AGE_MAX);
@@ -472,6 +627,29 @@ const command_rec gk_auth_cmds[] = {
     AP_INIT_TAKE1("GKAuthCacheLifetime", set_cache,
                   (void *)&cache_lifetime_slot, RSRC_CONF,
                   "The longest a verified token stays cached, in seconds"),
+    AP_INIT_TAKE_ARGV("GKTokenAuthProvider", set_token_providers, NULL,
+                      ADMIN, "The authn providers that check the "
+                      "passwords of gk-token, in order: NAME..."),
+    AP_INIT_TAKE1("GKTokenRolesFile", gk_auth_set_roles_file, NULL, ADMIN,
+                  "The users' roles for gk-token, in AuthGroupFile format "
+                  "(ROLE: USER...)"),
+    AP_INIT_TAKE1("GKTokenLifetime", set_token_lifetime, NULL, ADMIN,
+                  "How long the tokens of gk-token are valid: seconds, or "
+                  "with a unit (15m, 1h)"),
+    AP_INIT_TAKE1("GKTokenIssuer", ap_set_string_slot,
+                  DIR_FIELD(token_issuer), ADMIN,
+                  "The iss claim of the tokens of gk-token"),
+    AP_INIT_TAKE1("GKTokenAudience", ap_set_string_slot,
+                  DIR_FIELD(token_audience), ADMIN,
+                  "The aud claim of the tokens of gk-token"),
+    AP_INIT_TAKE1("GKTokenMaxBody", gk_ap_set_int_slot,
+                  (void *)&token_max_body_slot, ADMIN,
+                  "The largest request body gk-token reads, in bytes"),
+    AP_INIT_TAKE1("GKTokenDummyHashCost", set_dummy_cost, NULL, ADMIN,
+                  "The bcrypt cost of the check made for unknown users: "
+                  "the cost of your password hashes"),
+    AP_INIT_TAKE1("GKTokenCookie", set_token_cookie, NULL, ADMIN,
+                  "Also set the token as this HttpOnly cookie: NAME"),
     AP_INIT_TAKE_ARGV("GKTokenKey", gk_auth_set_token_key, NULL, ADMIN,
                       "A key tokens are signed with, published by gk-jwks: "
                       "ALG SOURCE [kid=ID] [publish-only]"),

@@ -68,7 +68,17 @@ typedef struct {
     apr_array_header_t *token_keys; /* GKTokenKey: gk_auth_token_key_t *,
                                      * a nested scope's list replaces */
     int jwks_max_age;               /* GKTokenJWKSMaxAge */
+    apr_array_header_t *token_providers; /* GKTokenAuthProvider names */
+    struct gk_auth_roles_t *roles_file;  /* GKTokenRolesFile */
+    int token_lifetime;             /* GKTokenLifetime (seconds) */
+    const char *token_issuer;       /* GKTokenIssuer */
+    const char *token_audience;     /* GKTokenAudience */
+    int token_max_body;             /* GKTokenMaxBody (bytes) */
+    const char *dummy_hash;         /* GKTokenDummyHashCost's bcrypt hash */
+    const char *token_cookie;       /* GKTokenCookie */
 } gk_auth_dir_conf_t;
+
+typedef struct gk_auth_roles_t gk_auth_roles_t;
 
 /* One GKTokenKey line: the key, and its public JWK as JSON text, made
  * when the line is read (NULL for an HMAC key: never published). */
@@ -186,6 +196,26 @@ const char *gk_auth_key_source(cmd_parms *cmd, const char *source,
                                const char **out);
 int gk_auth_conf_jwks_max_age(const gk_auth_dir_conf_t *c);
 int gk_auth_jwks_handler(request_rec *r);
+
+/* gk_auth_token.c: SetHandler gk-token, and GKTokenRolesFile. */
+#define GK_AUTH_TOKEN_HANDLER "gk-token"
+int gk_auth_token_handler(request_rec *r);
+const char *gk_auth_set_roles_file(cmd_parms *cmd, void *dc,
+                                   const char *arg);
+/* Getters of the token endpoint's settings (gk_auth_config.c). */
+const apr_array_header_t *gk_auth_conf_token_providers(
+    const gk_auth_dir_conf_t *c);
+int gk_auth_conf_token_lifetime(const gk_auth_dir_conf_t *c);
+const char *gk_auth_conf_token_issuer(const gk_auth_dir_conf_t *c);
+const char *gk_auth_conf_token_audience(const gk_auth_dir_conf_t *c);
+int gk_auth_conf_token_max_body(const gk_auth_dir_conf_t *c);
+const char *gk_auth_conf_dummy_hash(const gk_auth_dir_conf_t *c);
+const char *gk_auth_conf_token_cookie(const gk_auth_dir_conf_t *c);
+/* A bcrypt hash of a fixed password at cost (for unknown users), in p;
+ * NULL on failure. */
+const char *gk_auth_dummy_hash(apr_pool_t *p, int cost);
+/* The default dummy hash (cost 5), made once in pre_config. */
+void gk_auth_token_init(apr_pool_t *pconf);
 #define GK_AUTH_JWKS_HANDLER "gk-jwks"
 /* Longest GKTokenJWKSMaxAge: a year. */
 #define GK_AUTH_JWKS_MAX_AGE_MAX 31536000

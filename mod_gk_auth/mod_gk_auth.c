@@ -21,6 +21,7 @@ static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
     json_object_seed(0);
     gk_ap_log_init(gk_auth_module.module_index);
     gk_auth_conf_init_defaults(pconf);
+    gk_auth_token_init(pconf);
     return OK;
 }
 
@@ -48,6 +49,8 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_fixups(gk_auth_fixups, NULL, NULL, APR_HOOK_REALLY_FIRST);
     /* SetHandler gk-jwks: the public keys of GKTokenKey */
     ap_hook_handler(gk_auth_jwks_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    /* SetHandler gk-token: tokens for first-party clients */
+    ap_hook_handler(gk_auth_token_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_insert_error_filter(gk_ap_problem_insert_error_filter, NULL,
                                 NULL, APR_HOOK_MIDDLE);
     /* mod_gk_log's correlation IDs and audit events, when loaded */
