@@ -29,6 +29,7 @@
 #include "mod_auth.h"
 
 #include "gk_auth_private.h"
+#include "gk_claims.h"
 #include "gk_file.h"
 #include "gk_form.h"
 #include "gk_rand.h"
@@ -273,9 +274,11 @@ static authn_status check_password(request_rec *r,
 {
     const apr_array_header_t *names = gk_auth_conf_token_providers(c);
     authn_status st = AUTH_USER_NOT_FOUND;
-    int i;
+    /* a name that could never be a user (controls, invalid UTF-8) asks
+     * no provider, but costs the same work */
+    int i = gk_text_is_name(user, strlen(user)) ? 0 : names->nelts;
 
-    for (i = 0; i < names->nelts && st == AUTH_USER_NOT_FOUND; i++) {
+    for (; i < names->nelts && st == AUTH_USER_NOT_FOUND; i++) {
         const char *name = APR_ARRAY_IDX(names, i, const char *);
         const authn_provider *prov = ap_lookup_provider(
             AUTHN_PROVIDER_GROUP, name, AUTHN_PROVIDER_VERSION);
@@ -342,7 +345,9 @@ static const char *granted_scope(request_rec *r, const char *requested,
          tok = apr_strtok(NULL, " ", &last)) {
         int held = 0, i;
         for (i = 0; i < perms->nelts && !held; i++) {
-            held = !strcmp(APR_ARRAY_IDX(perms, i, const char *), tok);
+            /* a held "reports:*" covers a requested "reports:read" */
+            held = gk_perm_covers(APR_ARRAY_IDX(perms, i, const char *),
+                                  tok);
         }
         for (i = 0; i < roles->nelts && !held; i++) {
             held = !strcmp(APR_ARRAY_IDX(roles, i, const char *), tok);
@@ -372,6 +377,28 @@ static const gk_sign_key_t *signing_key(const gk_auth_dir_conf_t *c)
 static const char *flat_claim(const gk_claim_path_t *path)
 {
     return path && path->nsegs == 1 ? path->name : NULL;
+}
+
+/* The RFC 6749 §5.1 answer (JSON escaping by jansson: a role name may
+ * hold any visible character), in r->pool; NULL when out of memory. */
+static const char *token_answer(request_rec *r, const char *token,
+                                int lifetime, const char *scope)
+{
+    json_t *o = json_object();
+    const char *out = NULL;
+    char *text;
+
+    if (o && !json_object_set_new(o, "access_token", json_string(token))
+        && !json_object_set_new(o, "token_type", json_string("Bearer"))
+        && !json_object_set_new(o, "expires_in", json_integer(lifetime))
+        && (!scope
+            || !json_object_set_new(o, "scope", json_string(scope)))
+        && (text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
+        out = apr_pstrdup(r->pool, text);
+        free(text);
+    }
+    json_decref(o);
+    return out;
 }
 
 int gk_auth_token_handler(request_rec *r)
@@ -437,9 +464,7 @@ int gk_auth_token_handler(request_rec *r)
         return oauth_error(r, HTTP_INTERNAL_SERVER_ERROR, "server_error",
                            "the token endpoint is not configured");
     }
-    switch (gk_text_is_name(user, strlen(user))
-                ? check_password(r, c, user, password)
-                : AUTH_USER_NOT_FOUND) {
+    switch (check_password(r, c, user, password)) {
     case AUTH_GRANTED:
         break;
     case AUTH_GENERAL_ERROR:
@@ -493,14 +518,12 @@ int gk_auth_token_handler(request_rec *r)
         return oauth_error(r, HTTP_INTERNAL_SERVER_ERROR, "server_error",
                            "the token could not be made");
     }
-    answer = apr_psprintf(r->pool,
-                          "{\"access_token\":\"%s\",\"token_type\":\"Bearer\","
-                          "\"expires_in\":%d%s%s%s}",
-                          token, lifetime,
-                          granted && strcmp(granted, scope)
-                              ? ",\"scope\":\"" : "",
-                          granted && strcmp(granted, scope) ? granted : "",
-                          granted && strcmp(granted, scope) ? "\"" : "");
+    if (!(answer = token_answer(r, token, lifetime,
+                                granted && strcmp(granted, scope) ? granted
+                                                                  : NULL))) {
+        return oauth_error(r, HTTP_INTERNAL_SERVER_ERROR, "server_error",
+                           "the token could not be made");
+    }
     if (gk_auth_conf_token_cookie(c)) {
         apr_table_addn(r->headers_out, "Set-Cookie",
                        apr_psprintf(r->pool, "%s=%s; HttpOnly; Secure; "

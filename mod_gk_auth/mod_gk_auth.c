@@ -12,6 +12,7 @@
 
 #include "gk_auth_private.h"
 #include "gk_ap.h"
+#include "gk_rand.h"
 #include "gk_ap_problem.h"
 #include "mod_gk_auth.h"
 
@@ -27,6 +28,9 @@ static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 
 static void child_init(apr_pool_t *pchild, server_rec *s)
 {
+    /* random bytes drawn in the parent (the dummy hash's salt) must never
+     * be handed out again by every child: jti values */
+    gk_rand_child_init();
     gk_auth_child_init(pchild, s);
 }
 
