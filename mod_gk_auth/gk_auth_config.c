@@ -505,6 +505,16 @@ static const gk_ap_int_slot_t cache_lifetime_slot =
  * virtual host and directory sections, never .htaccess. */
 #define ADMIN (RSRC_CONF | ACCESS_CONF)
 
+/* ap_set_string_slot for a value that may not be empty. */
+static const char *set_nonempty_slot(cmd_parms *cmd, void *dc,
+                                     const char *arg)
+{
+    if (!*arg) {
+        return gk_ap_cmd_error(cmd, "needs a value that is not empty");
+    }
+    return ap_set_string_slot(cmd, dc, arg);
+}
+
 static const gk_ap_int_slot_t token_max_body_slot =
     GK_AP_INT_SLOT(gk_auth_dir_conf_t, token_max_body, 64, 1048576);
 
@@ -636,10 +646,10 @@ const command_rec gk_auth_cmds[] = {
     AP_INIT_TAKE1("GKTokenLifetime", set_token_lifetime, NULL, ADMIN,
                   "How long the tokens of gk-token are valid: seconds, or "
                   "with a unit (15m, 1h)"),
-    AP_INIT_TAKE1("GKTokenIssuer", ap_set_string_slot,
+    AP_INIT_TAKE1("GKTokenIssuer", set_nonempty_slot,
                   DIR_FIELD(token_issuer), ADMIN,
                   "The iss claim of the tokens of gk-token"),
-    AP_INIT_TAKE1("GKTokenAudience", ap_set_string_slot,
+    AP_INIT_TAKE1("GKTokenAudience", set_nonempty_slot,
                   DIR_FIELD(token_audience), ADMIN,
                   "The aud claim of the tokens of gk-token"),
     AP_INIT_TAKE1("GKTokenMaxBody", gk_ap_set_int_slot,

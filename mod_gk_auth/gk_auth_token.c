@@ -332,10 +332,11 @@ static apr_array_header_t *permissions_of(request_rec *r,
     return out;
 }
 
-/* The part of the requested scope the user holds (permissions or roles),
- * space-separated, each once; NULL when none. */
+/* The part of the requested scope the user's permissions cover, space-
+ * separated, each once; NULL when none. Roles are not scope values: the
+ * verifier reads scope values as permissions, so a role named like a
+ * permission would grant it. */
 static const char *granted_scope(request_rec *r, const char *requested,
-                                 const apr_array_header_t *roles,
                                  const apr_array_header_t *perms)
 {
     char *copy = apr_pstrdup(r->pool, requested), *tok, *last;
@@ -348,9 +349,6 @@ static const char *granted_scope(request_rec *r, const char *requested,
             /* a held "reports:*" covers a requested "reports:read" */
             held = gk_perm_covers(APR_ARRAY_IDX(perms, i, const char *),
                                   tok);
-        }
-        for (i = 0; i < roles->nelts && !held; i++) {
-            held = !strcmp(APR_ARRAY_IDX(roles, i, const char *), tok);
         }
         if (held && !(out && ap_find_token(r->pool, out, tok))) {
             out = out ? apr_pstrcat(r->pool, out, " ", tok, NULL) : tok;
@@ -480,7 +478,7 @@ int gk_auth_token_handler(request_rec *r)
     perms = permissions_of(r, c, roles);
     memset(&cl, 0, sizeof(cl));
     if (scope) {
-        if (!(granted = granted_scope(r, scope, roles, perms))) {
+        if (!(granted = granted_scope(r, scope, perms))) {
             gk_auth_audit(r, "token-refused-scope",
                           GK_REASON_INSUFFICIENT_SCOPE, "user", user);
             return oauth_error(r, HTTP_BAD_REQUEST, "invalid_scope",

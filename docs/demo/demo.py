@@ -3,12 +3,15 @@
 
 What it does, all on 127.0.0.1 and all under build/demo/:
 
-  1. makes an HS256 secret (read through `file:`), an RSA key pair and
-     the rate limit's counter-key secret,
+  1. makes an HS256 secret (read through `file:`), an RSA key pair, the
+     rate limit's counter-key secret, a password file with one demo user
+     (`htpasswd -B`) and a roles file,
   2. writes an httpd configuration: a gateway virtual host that checks
-     bearer tokens with mod_gk_auth, answers CORS for one web origin with
-     mod_gk_headers, limits login attempts with mod_gk_ratelimit (its
-     counters in memcached) and proxies to a small echo backend,
+     bearer tokens with mod_gk_auth, issues them for the demo user at
+     /token (SetHandler gk-token, signed with the RSA key the gateway
+     verifies with), answers CORS for one web origin with mod_gk_headers,
+     limits login attempts with mod_gk_ratelimit (its counters in
+     memcached) and proxies to a small echo backend,
   3. starts memcached (/usr/bin/memcached, on a loopback port), the echo
      backend (docs/demo/backend.py) and httpd in the foreground,
   4. sends a series of real requests and shows what came back, including
@@ -76,6 +79,19 @@ EVIL_ORIGIN = "https://evil.example"
 AUDIENCE = "https://api.demo.test"
 HS_KID = "demo-hs"
 RS_KID = "demo-rs"
+# The token endpoint (SetHandler gk-token): one user in an htpasswd -B
+# file, with the role analyst in the roles file; a demo password, shown so
+# that you can try it yourself.
+TOKEN_USER = "dave"
+TOKEN_PASSWORD = "horse-battery-staple"
+TOKEN_ROLE = "analyst"
+TOKEN_LIFETIME = 900
+HTPASSWD = "/usr/bin/htpasswd"
+# The answer of gk-token to a wrong password and to an unknown user: the
+# same bytes (RFC 6749 section 5.2), so that it tells no one which users
+# exist.
+INVALID_GRANT = ('{"error":"invalid_grant","error_description":'
+                 '"the user name or password is wrong"}')
 ONESHOT = os.environ.get("DEMO_ONESHOT", "") not in ("", "0")
 # mod_gk_ratelimit: the seed's login limit, POST /login, per client
 LOGIN_LIMIT, LOGIN_WINDOW = 5, 60
@@ -84,6 +100,7 @@ LOGIN_LIMIT, LOGIN_WINDOW = 5, 60
 HTTPD_MODULES = [
     ("mpm_event_module", "mod_mpm_event.so"),
     ("authn_core_module", "mod_authn_core.so"),
+    ("authn_file_module", "mod_authn_file.so"),
     ("authz_core_module", "mod_authz_core.so"),
     ("authz_host_module", "mod_authz_host.so"),
     ("authz_user_module", "mod_authz_user.so"),
@@ -438,6 +455,41 @@ def make_keys():
     return secret.encode(), key, pub_pem
 
 
+def make_users():
+    """The token endpoint's users and roles: a password file written by
+    `htpasswd -B` (bcrypt, cost 5, htpasswd's default; the password read
+    from stdin, never on a command line) and a roles file in
+    AuthGroupFile format (ROLE: USER...).  Returns the password file's
+    path.
+
+    The serving processes (www-data, when started as root) read the
+    password file at each login; when they cannot reach build/demo/ (a
+    checkout under /root, mode 0700), the file goes to a directory of its
+    own under /tmp, removed when the demo stops."""
+    if not os.access(HTPASSWD, os.X_OK):
+        sys.exit("demo: %s not found; run `make demo` as root on Debian so "
+                 "that it installs the apache2 package (apache2-utils)"
+                 % HTPASSWD)
+    where = WORK
+    if os.geteuid() == 0 and not reachable_by_others(WORK):
+        where = Path(tempfile.mkdtemp(prefix="gk-demo-users-"))
+        where.chmod(0o755)
+    users = where / "users.htpasswd"
+    try:
+        users.unlink()
+    except OSError:
+        pass
+    out = subprocess.run([HTPASSWD, "-B", "-C", "5", "-i", "-c", str(users),
+                          TOKEN_USER], input=TOKEN_PASSWORD + "\n",
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit("demo: htpasswd failed: %s" % out.stderr.strip())
+    os.chmod(str(users), 0o644)
+    write_file(WORK / "roles", "# ROLE: USER... (AuthGroupFile format)\n"
+               "%s: %s\n" % (TOKEN_ROLE, TOKEN_USER), 0o644)
+    return users
+
+
 def b64url(data):
     if isinstance(data, str):
         data = data.encode()
@@ -504,7 +556,7 @@ def make_tokens(secret, rsa_key, pub_pem):
 
 # ---- httpd configuration ---------------------------------------------------
 
-def httpd_conf(port, backend_port, mc_port, moddir):
+def httpd_conf(port, backend_port, mc_port, moddir, users):
     loads = "\n".join("LoadModule %-18s %s" % (name, moddir / so)
                       for name, so in HTTPD_MODULES)
     user = ""
@@ -583,6 +635,8 @@ MaxSpareThreads      20
     GKAuthClaimHeader @roles       X-GK-Roles
     GKAuthClaimHeader @permissions X-GK-Permissions
 
+    # /token is answered by the gateway itself, never proxied.
+    ProxyPass        "/token" "!"
     ProxyPass        "/" "http://127.0.0.1:{backend_port}/"
     ProxyPassReverse "/" "http://127.0.0.1:{backend_port}/"
     ProxyTimeout     10
@@ -635,6 +689,29 @@ MaxSpareThreads      20
     <Location "/login">
         GKRateLimit login {LOGIN_LIMIT}/minute methods=POST
     </Location>
+
+    # The token endpoint (RFC 6749 section 4.3, the password grant, for
+    # first-party clients only): a POST of username and password, checked
+    # by mod_authn_file against the htpasswd -B file, answered with a JWT
+    # signed with the RSA private key whose public half GKAuthKey above
+    # verifies (same kid), so the gateway accepts its own tokens. The
+    # token carries the user's roles (GKTokenRolesFile) and what
+    # GKAuthRolePermissions grants them (analyst: reports:read). An
+    # unknown user gets the same answer as a wrong password, after a
+    # bcrypt check of the same cost. The login limit applies here too
+    # (under its own name, so the /login counter above stays apart).
+    <Location "/token">
+        SetHandler gk-token
+        AuthUserFile         "{users}"
+        GKTokenAuthProvider  file
+        GKTokenRolesFile     "{WORK}/roles"
+        GKTokenKey           RS256 {WORK}/rs256.key.pem kid={RS_KID}
+        GKTokenIssuer        {ISSUER}
+        GKTokenAudience      {AUDIENCE}
+        GKTokenLifetime      15m
+        GKTokenDummyHashCost 5
+        GKRateLimit token {LOGIN_LIMIT}/minute methods=POST
+    </Location>
 </VirtualHost>
 """
 
@@ -644,7 +721,7 @@ MaxSpareThreads      20
 class Step:
     def __init__(self, title, path, token=None, status=200, headers=None,
                  auth=None, check=None, note=None, method="GET",
-                 repeat=1, counter=False):
+                 repeat=1, counter=False, data=None, save=None):
         self.title = title
         self.path = path
         self.method = method
@@ -656,6 +733,8 @@ class Step:
         self.note = note
         self.repeat = repeat          # send it this many times, show the last
         self.counter = counter        # show the login counter in memcached
+        self.data = data              # a form body (dict), sent urlencoded
+        self.save = save              # keep the issued token under this name
 
 
 def www_auth(resp):
@@ -759,6 +838,66 @@ def expect_rate_limited(name, limit, window):
     return check
 
 
+def jwt_part(token, i):
+    """The decoded JSON of a token's header (0) or payload (1)."""
+    part = token.split(".")[i]
+    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+
+def expect_token(user, roles, permissions):
+    """gk-token's success (RFC 6749 section 5.1): 200, JSON with the
+    token, Bearer and the lifetime, not to be cached; the token an
+    RFC 9068 access token signed with the demo's RSA key (verified here
+    with its public half, as the gateway does), for our issuer and
+    audience, carrying the user's roles and their permissions."""
+    def check(resp):
+        if resp.headers.get("Content-Type") != "application/json":
+            return "Content-Type is %r" % resp.headers.get("Content-Type")
+        if resp.headers.get("Cache-Control") != "no-store" or \
+                resp.headers.get("Pragma") != "no-cache":
+            return "the answer may be cached"
+        try:
+            doc = resp.json()
+        except ValueError:
+            return "the answer is not JSON"
+        if sorted(doc) != ["access_token", "expires_in", "token_type"] or \
+                doc["token_type"] != "Bearer" or \
+                doc["expires_in"] != TOKEN_LIFETIME:
+            return "the answer is %r" % doc
+        token = doc["access_token"]
+        try:
+            head = jwt_part(token, 0)
+            got = jwt.decode(token, (WORK / "rs256.pub.pem").read_bytes(),
+                             algorithms=["RS256"], audience=AUDIENCE,
+                             issuer=ISSUER)
+        except (ValueError, OSError, jwt.PyJWTError) as e:
+            return "the token does not verify: %s" % e
+        if head != {"alg": "RS256", "typ": "at+jwt", "kid": RS_KID}:
+            return "the token's header is %r" % head
+        if got.get("sub") != user or got.get("roles") != roles or \
+                got.get("permissions") != permissions:
+            return "the token's claims are %r" % got
+        if got["exp"] - got["iat"] != TOKEN_LIFETIME or \
+                len(got.get("jti", "")) != 22:
+            return "the token's exp or jti is wrong: %r" % got
+        return None
+    return check
+
+
+def expect_body(body):
+    def check(resp):
+        if resp.headers.get("Content-Type") != "application/json":
+            return "Content-Type is %r" % resp.headers.get("Content-Type")
+        if resp.text != body:
+            return "the body is %r, expected %r" % (resp.text, body)
+        return None
+    return check
+
+
+def shorten(token):
+    return "%s...%s" % (token[:16], token[-6:])
+
+
 def preflight(origin, method="GET", headers="authorization"):
     return {"Origin": origin, "Access-Control-Request-Method": method,
             "Access-Control-Request-Headers": headers}
@@ -823,12 +962,41 @@ STEPS = [
          note="Counted in access_checker, before authentication, in "
               "memcached: every child and thread of httpd, and every "
               "front end sharing the memcached, count in one counter."),
+    Step("The token endpoint: %s logs in with a password (POST /token, "
+         "the password grant)" % TOKEN_USER, "/token", method="POST",
+         data={"grant_type": "password", "username": TOKEN_USER,
+               "password": TOKEN_PASSWORD},
+         check=expect_token(TOKEN_USER, [TOKEN_ROLE], ["reports:read"]),
+         save="ISSUED",
+         note="Checked by mod_authn_file against the htpasswd -B file; "
+              "signed with the RSA key GKAuthKey verifies (kid %s)."
+              % RS_KID),
+    Step("%s's issued token on /reports/: role %s, reports:read from "
+         "GKAuthRolePermissions" % (TOKEN_USER.capitalize(), TOKEN_ROLE),
+         "/reports/q3", "ISSUED",
+         check=expect_backend(X_User=TOKEN_USER, X_GK_Roles=TOKEN_ROLE,
+                              X_GK_Permissions="reports:read")),
+    Step("The token endpoint: a wrong password", "/token", method="POST",
+         data={"grant_type": "password", "username": TOKEN_USER,
+               "password": "wrong-password"},
+         status=400, check=expect_body(INVALID_GRANT)),
+    Step("The token endpoint: a user that does not exist", "/token",
+         method="POST",
+         data={"grant_type": "password", "username": "nobody",
+               "password": "wrong-password"},
+         status=400, check=expect_body(INVALID_GRANT),
+         note="The same bytes as a wrong password, after a bcrypt check "
+              "of the same cost: the answer tells no one which users "
+              "exist."),
 ]
 
 
 def curl_line(base, step):
     parts = ["curl -i"]
-    if step.method != "GET":
+    if step.data is not None:
+        parts.append("-d '%s'" % "&".join("%s=%s" % kv
+                                          for kv in step.data.items()))
+    elif step.method != "GET":
         parts.append("-X " + step.method)
     if step.auth is not None:
         parts.append("-H 'Authorization: %s'" % step.auth)
@@ -867,7 +1035,9 @@ def describe(resp):
         if h in resp.headers:
             lines.append("%s: %s" % (h, resp.headers[h]))
     ctype = resp.headers.get("Content-Type", "")
-    if ctype.startswith("application/problem+json") and \
+    if resp.request.path_url == "/token":
+        lines += describe_token_answer(resp)
+    elif ctype.startswith("application/problem+json") and \
             resp.status_code == 429:
         lines.append("problem+json body: %s" % resp.text.strip())
     elif ctype.startswith("application/problem+json"):
@@ -887,6 +1057,30 @@ def describe(resp):
     return lines
 
 
+def describe_token_answer(resp):
+    """gk-token's JSON answer, the token shortened, then what the token
+    says (its header and claims, decoded; the gateway checks them)."""
+    lines = ["Cache-Control: %s; Pragma: %s" % (
+        resp.headers.get("Cache-Control"), resp.headers.get("Pragma"))]
+    try:
+        doc = resp.json()
+    except ValueError:
+        return lines + ["body: %r" % resp.text[:200]]
+    token = doc.get("access_token")
+    if not isinstance(token, str):
+        return lines + ["body: %s" % resp.text]
+    shown = dict(doc, access_token=shorten(token))
+    lines.append("body: %s" % json.dumps(shown, separators=(",", ":")))
+    try:
+        lines.append("token header: %s" % json.dumps(
+            jwt_part(token, 0), separators=(",", ":")))
+        lines.append("token claims: %s" % json.dumps(
+            jwt_part(token, 1), separators=(",", ":")))
+    except (ValueError, IndexError):
+        lines.append("the token does not decode")
+    return lines
+
+
 def run_walkthrough(base, tokens, mc_port):
     session = requests.Session()
     session.trust_env = False   # no proxies or .netrc from the environment
@@ -898,9 +1092,14 @@ def run_walkthrough(base, tokens, mc_port):
         if step.auth is not None:
             headers["Authorization"] = step.auth
         elif step.token:
-            headers["Authorization"] = "Bearer " + tokens[step.token]
+            headers["Authorization"] = "Bearer " + tokens.get(step.token,
+                                                              "")
         say("%2d. %s" % (n, step.title))
         say("    $ " + curl_line(base, step))
+        if step.token and step.token not in tokens:
+            failures += 1
+            say("    FAIL: no token %s was issued" % step.token)
+            continue
         if step.repeat > 1:
             # all of them within one window: fixed windows start on the
             # clock's minute, so wait for the next one when this one is
@@ -926,8 +1125,8 @@ def run_walkthrough(base, tokens, mc_port):
                                     allow_redirects=False)
                 before.append(r)
             resp = session.request(step.method, base + step.path,
-                                   headers=headers, timeout=10,
-                                   allow_redirects=False)
+                                   headers=headers, data=step.data,
+                                   timeout=10, allow_redirects=False)
         except requests.RequestException as e:
             failures += 1
             say("    FAIL: no answer (%s)" % e.__class__.__name__)
@@ -963,6 +1162,8 @@ def run_walkthrough(base, tokens, mc_port):
         if problem:
             failures += 1
             say("    FAIL: " + problem)
+        elif step.save:
+            tokens[step.save] = resp.json()["access_token"]
     say("")
     return failures
 
@@ -977,6 +1178,7 @@ def show_json_log():
         say("FAIL: no JSON access log at %s" % path)
         return 1
     shown = limited = audit = None
+    token_events = {}
     for line in lines:
         try:
             doc = json.loads(line)
@@ -993,6 +1195,9 @@ def show_json_log():
             limited = rl
         if (doc.get("event") or {}).get("action") == "rate-limit-exceeded":
             audit = line
+        if (doc.get("event") or {}).get("action") in ("token-issued",
+                                                       "login-refused"):
+            token_events.setdefault(doc["event"]["action"], line)
     say("The JSON access log (%s), one line a request; carol's:" % path)
     if shown is None:
         say("FAIL: no line for carol's request")
@@ -1007,7 +1212,29 @@ def show_json_log():
     say(json.dumps(limited, separators=(",", ":")))
     say(audit)
     say("")
+    say("The token endpoint's audit events (mod_gk_log): a token issued, "
+        "a login refused:")
+    if sorted(token_events) != ["login-refused", "token-issued"]:
+        say("FAIL: no token-issued or no login-refused audit event")
+        return 1
+    say(token_events["token-issued"])
+    say(token_events["login-refused"])
+    say("")
     return 0
+
+
+def password_in_logs():
+    """The logs that hold the demo password (never one: gk-token logs no
+    password at any LogLevel)."""
+    found = []
+    for name in ("error.log", "access.log", "access.json", "httpd.out"):
+        try:
+            text = (WORK / name).read_text(errors="replace")
+        except OSError:
+            continue
+        if TOKEN_PASSWORD in text or "wrong-password" in text:
+            found.append(name)
+    return found
 
 
 def error_log_problems():
@@ -1032,7 +1259,8 @@ def print_try_it(base, tokens, mc_port):
         f.write("# Demo tokens, valid for one hour from %s\n"
                 % time.strftime("%H:%M"))
         for name, value in tokens.items():
-            f.write("%s='%s'\n" % (name, value))
+            if name != "ISSUED":    # gk-token's, valid for 15 minutes
+                f.write("%s='%s'\n" % (name, value))
     try:
         shown = os.path.relpath(tokfile)
     except ValueError:
@@ -1052,6 +1280,18 @@ def print_try_it(base, tokens, mc_port):
         % (APP_ORIGIN, base))
     say("    curl -i -X POST %s/login     # %d a minute, then 429"
         % (base, LOGIN_LIMIT))
+    say("")
+    say("A token from the gateway's own token endpoint (user %s, password "
+        "%s; valid %d minutes):" % (TOKEN_USER, TOKEN_PASSWORD,
+                                    TOKEN_LIFETIME // 60))
+    say("")
+    say("    curl -i -d 'username=%s&password=%s' %s/token"
+        % (TOKEN_USER, TOKEN_PASSWORD, base))
+    say("    %s=$(curl -s -d 'username=%s&password=%s' %s/token | python3 "
+        "-c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')"
+        % (TOKEN_USER.upper(), TOKEN_USER, TOKEN_PASSWORD, base))
+    say("    curl -i -H \"Authorization: Bearer $%s\" %s/reports/q3"
+        % (TOKEN_USER.upper(), base))
     say("")
     say("Alice's token, to paste into a JWT viewer (HS256, roles [user]):")
     say("    " + tokens["ALICE"])
@@ -1076,6 +1316,7 @@ class Demo:
         self.memcached = None
         self.mc_port = None
         self.sanitizer = None
+        self.users = None
 
     def stop(self):
         # httpd first: memcached goes last, once nothing counts in it
@@ -1093,6 +1334,8 @@ class Demo:
                 (WORK / name).unlink()
             except OSError:
                 pass
+        if self.users is not None and self.users.parent != WORK:
+            shutil.rmtree(self.users.parent, ignore_errors=True)
 
     def start(self):
         apache = find_apache()
@@ -1120,9 +1363,10 @@ class Demo:
             avoid=(port, backend_port))
         secret, rsa_key, pub_pem = make_keys()
         tokens = make_tokens(secret, rsa_key, pub_pem)
+        self.users = make_users()
         conf = WORK / "httpd.conf"
         conf.write_text(httpd_conf(port, backend_port, self.mc_port,
-                                   module_dir()))
+                                   module_dir(), self.users))
 
         say("Gatekeeper demo: mod_gk_auth, mod_gk_log, mod_gk_headers and "
             "mod_gk_ratelimit in front of an echo backend")
@@ -1214,6 +1458,10 @@ def main():
                 say("    " + line)
         failures += demo.sanitizer.reports()
         failures += show_json_log()
+        leaked = password_in_logs()
+        if leaked:
+            failures += 1
+            say("FAIL: a password reached %s" % ", ".join(leaked))
         if failures:
             say("%d step(s) did not give the expected answer." % failures)
             demo.show_error_log()

@@ -143,6 +143,73 @@ def test_gk_demo_001_walkthrough():
     assert rl.count(" holds gk:gkrl:") == 1, rl
     assert re.search(r"\n       memcached stats: incr_hits 5, "
                      r"incr_misses 0, curr_items 1:", rl), rl
+    # mod_gk_auth's token endpoint (SetHandler gk-token): the demo user
+    # logs in with the password grant and gets an RS256 at+jwt with the
+    # demo's verifying kid, its role and the role's permission; the issued
+    # token passes the gateway's own verification; a wrong password and an
+    # unknown user get the same invalid_grant bytes
+    steps = re.split(r"(?m)^\s*\d+\. ", walk)
+    tok = [s for s in steps if s.startswith("The token endpoint: dave logs")]
+    assert len(tok) == 1 and "-> 200 OK   ok" in tok[0], walk
+    tok = tok[0]
+    assert "-d 'grant_type=password&username=dave&password=" in tok, tok
+    assert "\n       Cache-Control: no-store; Pragma: no-cache\n" in tok, tok
+    answer = json.loads(tok.split("\n       body: ", 1)[1].split("\n")[0])
+    assert answer["token_type"] == "Bearer" and answer["expires_in"] == 900
+    assert re.fullmatch(r"eyJ[\w-]{13}\.\.\.[\w-]{6}",
+                        answer["access_token"]), answer   # shortened
+    head = json.loads(tok.split("token header: ", 1)[1].split("\n")[0])
+    assert head == {"alg": "RS256", "typ": "at+jwt", "kid": "demo-rs"}
+    claims = json.loads(tok.split("token claims: ", 1)[1].split("\n")[0])
+    assert claims["sub"] == "dave" and claims["roles"] == ["analyst"]
+    assert claims["permissions"] == ["reports:read"]
+    assert claims["iss"] == "https://issuer.demo.test"
+    assert claims["aud"] == "https://api.demo.test"
+    assert claims["exp"] - claims["iat"] == 900 and len(claims["jti"]) == 22
+    assert '\n       RateLimit-Policy: "token";q=5;w=60\n' in tok, tok
+    used = [s for s in steps if s.startswith("Dave's issued token")]
+    assert len(used) == 1 and "-> 200 OK   ok" in used[0], walk
+    assert '-H "Authorization: Bearer $ISSUED"' in used[0], used[0]
+    assert re.search(r"backend saw: .*X-User: dave, X-Remote-User: dave, "
+                     r"X-GK-Roles: analyst, X-GK-Permissions: reports:read",
+                     used[0]), used[0]
+    invalid_grant = ('{"error":"invalid_grant","error_description":'
+                     '"the user name or password is wrong"}')
+    for title in ("The token endpoint: a wrong password",
+                  "The token endpoint: a user that does not exist"):
+        bad = [s for s in steps if s.startswith(title)]
+        assert len(bad) == 1 and "-> 400 Bad Request   ok" in bad[0], walk
+        assert "\n       body: %s\n" % invalid_grant in bad[0], bad[0]
+    # the token endpoint's configuration: the verifying key's file pair
+    # and kid, the users written by htpasswd -B, the roles file
+    assert re.search(r'(?m)^\s+GKAuthKey\s+RS256 %s kid=demo-rs$'
+                     % re.escape(os.path.join(work, "rs256.pub.pem")), conf)
+    assert re.search(r'(?m)^\s+GKTokenKey\s+RS256 %s kid=demo-rs$'
+                     % re.escape(os.path.join(work, "rs256.key.pem")), conf)
+    assert re.search(r'(?m)^\s+SetHandler gk-token$', conf), conf
+    assert re.search(r'(?m)^\s+ProxyPass\s+"/token" "!"$', conf), conf
+    users = re.search(r'(?m)^\s+AuthUserFile\s+"([^"]+)"$', conf).group(1)
+    if os.path.dirname(users) == work:      # else a /tmp directory, gone
+        with open(users) as f:
+            assert re.fullmatch(r"dave:\$2y\$05\$[./A-Za-z0-9]{53}\n",
+                                f.read())
+    with open(os.path.join(work, "roles")) as f:
+        assert "\nanalyst: dave\n" in f.read()
+    # the audit events of the token endpoint, after the refused login's
+    part = p.stdout.split("a token issued, a login refused:\n", 1)[1]
+    issued, refused = [json.loads(l) for l in part.split("\n")[:2]]
+    assert issued["event"]["action"] == "token-issued"
+    assert issued["event"]["outcome"] == "success"
+    assert issued["labels"] == {"user": "dave"}
+    assert refused["event"]["action"] == "login-refused"
+    assert refused["event"]["reason"] == "login_failed"
+    assert refused["labels"] == {"user": "dave"}
+    # no password in any log (demo.py checks the files too)
+    for name in ("error.log", "access.log", "access.json"):
+        with open(os.path.join(work, name), errors="replace") as f:
+            text = f.read()
+        assert "horse-battery-staple" not in text, name
+        assert "wrong-password" not in text, name
     # stopped with the demo
     assert not memcached_running(port), "memcached left running"
     assert not os.path.exists(os.path.join(work, "memcached.pid"))
