@@ -1,8 +1,8 @@
 """bench/run's modes: which servers, in which order, and what is written.
 
-The suites (auth, log, headers, ratelimit) each say which servers they have, how each is
-configured and checked, which requests it is sent and how its figures are
-reported; this module runs them side by side."""
+The suites (auth, log, headers, ratelimit, token) each say which servers
+they have, how each is configured and checked, which requests it is sent
+and how its figures are reported; this module runs them side by side."""
 
 import os
 import sys
@@ -11,6 +11,7 @@ from . import auth as auth_suite
 from . import headers as headers_suite
 from . import log as log_suite
 from . import ratelimit as ratelimit_suite
+from . import token as token_suite
 from .callgrind import CgRun, report_cg, run_callgrind
 from .report import machine, write_results
 from .servers import selected, start, stop, write_config
@@ -21,7 +22,8 @@ from .setup import ensure_packages, make_keys, make_tokens, snapshot
 from .wrk import run_wrk, summarize, targets_of
 
 # In this order: servers, ports (index), groups and rows.
-SUITES = [auth_suite, log_suite, headers_suite, ratelimit_suite]
+SUITES = [auth_suite, log_suite, headers_suite, ratelimit_suite,
+          token_suite]
 MODES = ("all", "check", "wrk", "callgrind", "configs")
 
 
@@ -105,8 +107,8 @@ def main(doc):
                "settings": dict(duration=DURATION, rounds=ROUNDS, conns=CONNS,
                                 threads=THREADS, tokens=NTOKENS, procs=PROCS,
                                 threads_per_child=TPC, cg_requests=CG_N)}
-    if "gk" in modules:
-        summary["gk_module"] = modules["gk"]
+    if "gk" in modules or "token" in modules:
+        summary["gk_module"] = modules.get("gk") or modules["token"]
     if "log" in modules:
         summary["log_module"] = modules["log"]
     if "headers" in modules:
@@ -114,7 +116,8 @@ def main(doc):
     if "ratelimit" in modules:
         summary["ratelimit_module"] = modules["ratelimit"]
     md = [f"Machine: {summary['machine']}", ""]
-    for impl in ("gk", "log", "headers", "ratelimit"):
+    for impl in ("gk" if "gk" in modules else "token", "log", "headers",
+                 "ratelimit"):
         if impl in modules:
             md += [f"Module: {modules[impl]}", ""]
     goals = []
