@@ -12,6 +12,7 @@
 #include "gk_rate.h"
 #include "apr_lib.h"
 #include "gk_auth_private.h"
+#include "gk_sign.h"
 #include "gk_http.h"
 #include "gk_text.h"
 
@@ -304,6 +305,14 @@ static const char *set_key(cmd_parms *cmd, void *dc, const char *alg_s,
     }
     if ((e = gk_key_load(cmd->pool, alg, source, kid, &key))) {
         return apr_psprintf(cmd->pool, "%s %s: %s", cmd->cmd->name, alg_s, e);
+    }
+    if (!kid && key->pkey) {
+        /* without kid=, an asymmetric key is also found by its RFC 7638
+         * thumbprint (the kid GKTokenKey gives the same key by default);
+         * tokens without a kid are checked with it as before */
+        if ((e = gk_jwk_thumbprint(cmd->pool, key->pkey, &key->kid))) {
+            return gk_ap_cmd_error(cmd, "%s: %s", alg_s, e);
+        }
     }
     APR_ARRAY_PUSH(scope_ring(cmd, c)->keys, gk_key_t *) = key;
     return NULL;

@@ -914,6 +914,53 @@ class TestTokenLogs:
                     assert form.encode() not in text, (name, form)
 
 
+# ---- one key file, no kid= anywhere -------------------------------------
+
+class TestTokenOneKeyNoKid:
+    """GKTokenKey and GKAuthKey read the same private PEM, neither with
+    kid=: both name the key by its RFC 7638 thumbprint, so the host
+    verifies the tokens it issues."""
+
+    @pytest.fixture(autouse=True, scope="class")
+    def _class_scope(self, env, keys):
+        d = env.data_dir / "token-nokid"
+        d.mkdir(parents=True, exist_ok=True)
+        users = htpasswd(d / "users.htpasswd", {"alice": PW["alice"]})
+        roles = write_roles(d / "roles.txt", ROLES)
+        pem = keys["p256"].priv_path
+        conf = GkConf(env, gk_modules=("auth",),
+                      extra_modules=["authn_file"])
+        conf.add_location("/token", """
+            SetHandler gk-token
+            AuthUserFile %s
+            GKTokenRolesFile %s
+            GKTokenKey ES256 %s
+        """ % (users, roles, pem))
+        conf.add_location("/api/", """
+            AuthType gk-bearer
+            GKAuthKey ES256 %s
+            Require gk-role admin
+        """ % pem)
+        conf.install()
+        env.make_readable()
+        env.apache_restart()
+
+    def test_gk_auth_329_30_verified_without_kid(self, env, keys):
+        body = issued(post(env, "/token", login("alice")))
+        tok = body["access_token"]
+        kid = jwt.get_unverified_header(tok)["kid"]
+        assert re.match(r"^[A-Za-z0-9_-]{43}$", kid), kid
+        r = env.request("/api/x", headers={"Authorization": "Bearer " + tok})
+        assert r.status_code == 200, r.text
+        # another key's thumbprint is not this key's
+        other = jwt.encode({"sub": "alice", "roles": ["admin"],
+                            "exp": int(time.time()) + 60},
+                           keys["p256"].private, algorithm="ES256",
+                           headers={"kid": "not-this-key"})
+        r = env.request("/api/x", headers={"Authorization": "Bearer " + other})
+        assert r.status_code == 401
+
+
 # ---- brute force: mod_gk_ratelimit on the token location ------------------
 
 class TestTokenBruteForce:
