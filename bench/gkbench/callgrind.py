@@ -345,3 +345,20 @@ def cg_ratio(results, key, base, steady=False):
         return None
     f = "steady" if steady else "per_request"
     return ratio(v[f], b[f])
+
+
+def write_pairs(pairs, runs, results):
+    """Per-function differences between two servers measured in one run:
+    for each (a, b) of pairs whose runs (CgRun by server name) and results
+    exist, bench/out/cg/A.repeat.vs-B.txt. Returns the paths written."""
+    last = "steady" if CG_STEADY else "per_request"
+    out = []
+    for a, b in pairs:
+        ra, rb = runs.get(a), runs.get(b)
+        if not (ra and rb and ra.files and rb.files and a in results
+                and b in results):
+            continue
+        path = os.path.join(CG, f"{a}.repeat.vs-{b}.txt")
+        write_vs_bare(path, ra, rb, results[a][last], results[b][last])
+        out.append(path)
+    return out

@@ -39,7 +39,7 @@ import statistics
 import sys
 
 from . import log as log_suite
-from .callgrind import cg_ratio, CgRun, write_vs_bare
+from .callgrind import cg_ratio, CgRun, write_pairs
 from .servers import Server, log_tail
 from .settings import (BODY, CG, CG_STEADY, HEADERS_SNAP, HEADERS_SO,
                        MODDIR, RESOURCE, die)
@@ -284,18 +284,6 @@ def cg_runs(s):
 PAIRS = (("headers-cors", "headers-api"), ("modheaders-cors", "headers-cors"))
 
 
-def write_pairs(results):
-    last = "steady" if CG_STEADY else "per_request"
-    out = []
-    for a, b in PAIRS:
-        ra, rb = RUNS.get(a), RUNS.get(b)
-        if not (ra and rb and ra.files and rb.files and a in results
-                and b in results):
-            continue
-        path = os.path.join(CG, f"{a}.repeat.vs-{b}.txt")
-        write_vs_bare(path, ra, rb, results[a][last], results[b][last])
-        out.append(path)
-    return out
 
 
 def cg_targets(results):
@@ -332,7 +320,7 @@ def cg_targets(results):
                   "(headers-api − bare-plain): "
                   f"{v[0] - v[1] - v[2] + v[3]:+.0f} instructions/request"
                   + (" (steady state)" if steady else ""))
-    for p in write_pairs(results):
+    for p in write_pairs(PAIRS, RUNS, results):
         tg.append(f"per-function difference: {os.path.relpath(p, CG)} "
                   "(in bench/out/cg/)")
     return tg

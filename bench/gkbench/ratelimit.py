@@ -84,7 +84,7 @@ import time
 
 from . import log as log_suite
 from . import wrk as wrk_mod
-from .callgrind import cg_ratio, CgRun, write_vs_bare
+from .callgrind import cg_ratio, CgRun, write_pairs
 from .servers import Server, log_tail
 from .settings import (BODY, CG, CG_N, CG_STEADY, CONNS, IS_ROOT, MODDIR,
                        PORT_BASE, RATELIMIT_SNAP, RATELIMIT_SO, RESOURCE, SRV,
@@ -581,18 +581,6 @@ PAIRS = (("ratelimit-shm", "evasive"),
          (MC_NAME, "ratelimit-shm"))
 
 
-def write_pairs(results):
-    last = "steady" if CG_STEADY else "per_request"
-    out = []
-    for a, b in PAIRS:
-        ra, rb = RUNS.get(a), RUNS.get(b)
-        if not (ra and rb and ra.files and rb.files and a in results
-                and b in results):
-            continue
-        path = os.path.join(CG, f"{a}.repeat.vs-{b}.txt")
-        write_vs_bare(path, ra, rb, results[a][last], results[b][last])
-        out.append(path)
-    return out
 
 
 def cg_targets(results):
@@ -649,7 +637,7 @@ def cg_targets(results):
                   " instructions/request" + (" (steady state)" if steady
                                              else ""))
     tg += cg_trips(results)
-    for p in write_pairs(results):
+    for p in write_pairs(PAIRS, RUNS, results):
         tg.append(f"per-function difference: {os.path.relpath(p, CG)} "
                   "(in bench/out/cg/)")
     return tg
