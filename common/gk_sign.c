@@ -335,6 +335,39 @@ static char *private_block(apr_pool_t *p, const char *pem)
     return NULL;
 }
 
+/* A key around an asymmetric verification key vk: its EVP_PKEY shared,
+ * its public JWK members, and kid (given, else the RFC 7638 thumbprint,
+ * which vk takes too). */
+static const char *adopt_public(apr_pool_t *p, gk_alg_e alg, const char *kid,
+                                gk_key_t *vk, gk_sign_key_t **out)
+{
+    gk_sign_key_t *k = sign_key_new(p, alg, kid);
+    jwk_members_t m;
+    const char *err;
+
+    if (!EVP_PKEY_up_ref(vk->pkey)) {
+        return "out of memory";
+    }
+    k->pkey = vk->pkey;
+    k->verify = vk;
+    if ((err = jwk_members(p, k->pkey, &m))) {
+        return err;
+    }
+    k->n = m.n;
+    k->e = m.e;
+    k->crv = m.crv;
+    k->x = m.x;
+    k->y = m.y;
+    if (!k->kid) {
+        if (!(k->kid = thumbprint_of(p, &m))) {
+            return "SHA-256 failed in OpenSSL";
+        }
+        vk->kid = k->kid;
+    }
+    *out = k;
+    return NULL;
+}
+
 const char *gk_sign_key_from_pem(apr_pool_t *p, gk_alg_e alg,
                                  const char *pem, apr_size_t len,
                                  const char *kid, gk_sign_key_t **out)
@@ -343,7 +376,6 @@ const char *gk_sign_key_from_pem(apr_pool_t *p, gk_alg_e alg,
     char *text, *block;
     gk_key_t *vk = NULL;
     gk_sign_key_t *k;
-    jwk_members_t m;
     const char *err;
 
     if (!ai) {
@@ -389,25 +421,8 @@ const char *gk_sign_key_from_pem(apr_pool_t *p, gk_alg_e alg,
         }
         return err;
     }
-    k = sign_key_new(p, alg, kid);
-    if (!EVP_PKEY_up_ref(vk->pkey)) {
-        return "out of memory";
-    }
-    k->pkey = vk->pkey;
-    k->verify = vk;
-    if ((err = jwk_members(p, k->pkey, &m))) {
+    if ((err = adopt_public(p, alg, kid, vk, &k))) {
         return err;
-    }
-    k->n = m.n;
-    k->e = m.e;
-    k->crv = m.crv;
-    k->x = m.x;
-    k->y = m.y;
-    if (!k->kid) {
-        if (!(k->kid = thumbprint_of(p, &m))) {
-            return "SHA-256 failed in OpenSSL";
-        }
-        vk->kid = k->kid;
     }
     k->der_max = (apr_size_t)EVP_PKEY_get_size(k->pkey);
     switch (ai->kind) {
@@ -487,7 +502,6 @@ const char *gk_sign_key_publish_only(apr_pool_t *p, gk_alg_e alg,
     const gk_alg_info_t *ai = gk_alg_info(alg);
     gk_key_t *vk = NULL;
     gk_sign_key_t *k;
-    jwk_members_t m;
     const char *err;
 
     if (!ai) {
@@ -502,27 +516,10 @@ const char *gk_sign_key_publish_only(apr_pool_t *p, gk_alg_e alg,
     if ((err = gk_key_load(p, alg, source, kid, &vk))) {
         return err;
     }
-    k = sign_key_new(p, alg, kid);
-    if (!EVP_PKEY_up_ref(vk->pkey)) {
-        return "out of memory";
-    }
-    k->pkey = vk->pkey;
-    k->verify = vk;
-    k->publish_only = 1;
-    if ((err = jwk_members(p, k->pkey, &m))) {
+    if ((err = adopt_public(p, alg, kid, vk, &k))) {
         return err;
     }
-    k->n = m.n;
-    k->e = m.e;
-    k->crv = m.crv;
-    k->x = m.x;
-    k->y = m.y;
-    if (!k->kid) {
-        if (!(k->kid = thumbprint_of(p, &m))) {
-            return "SHA-256 failed in OpenSSL";
-        }
-        vk->kid = k->kid;
-    }
+    k->publish_only = 1;
     *out = k;
     return NULL;
 }
