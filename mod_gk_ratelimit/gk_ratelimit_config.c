@@ -17,6 +17,7 @@
 #include "http_protocol.h"
 
 #include "gk_ratelimit_private.h"
+#include "gk_siphash.h"
 #include "gk_store_mc.h"
 
 /* ---- create, merge, getters ------------------------------------------- */
@@ -87,8 +88,7 @@ void *gk_rl_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     c->shm_size = base->shm_size;
     c->mc_conf = base->mc_conf;
     c->mc_timeout = base->mc_timeout;
-    c->secret_spec = base->secret_spec;
-    c->secret_where = base->secret_where;
+    c->secret_key = base->secret_key;
     return c;
 }
 
@@ -418,7 +418,7 @@ int gk_rl_check_config(apr_pool_t *pconf, apr_pool_t *plog,
     const gk_rl_srv_conf_t *c =
         ap_get_module_config(s->module_config, &gk_ratelimit_module);
 
-    if (c->mc_conf && !c->secret_spec) {
+    if (c->mc_conf && !c->secret_key) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, GKLOGNO(30010)
                      "GKRateLimitStore memcached (%s) needs "
                      "GKRateLimitKeySecret: every front end must hash the "
@@ -429,8 +429,10 @@ int gk_rl_check_config(apr_pool_t *pconf, apr_pool_t *plog,
     return OK;
 }
 
-const char *gk_rl_read_secret(apr_pool_t *p, const char *spec,
-                              const char **secret, apr_size_t *len)
+/* GKRateLimitKeySecret's bytes (env:VAR or file:PATH, a trailing newline
+ * dropped; at least 16), or an error. */
+static const char *read_secret(apr_pool_t *p, const char *spec,
+                               const char **secret, apr_size_t *len)
 {
     if (!strncmp(spec, "env:", 4) && spec[4]) {
         const char *v = getenv(spec + 4);
@@ -477,17 +479,20 @@ const char *gk_rl_read_secret(apr_pool_t *p, const char *spec,
 static const char *set_secret(cmd_parms *cmd, void *dc, const char *arg)
 {
     gk_rl_srv_conf_t *c = srv_conf(cmd);
-    const char *e = main_server_only(cmd), *secret;
-    apr_size_t len;
+    const char *e = main_server_only(cmd), *secret = NULL;
+    unsigned char *key;
+    apr_size_t len = 0;
 
     if (e) {
         return e;
     }
-    if ((e = gk_rl_read_secret(cmd->temp_pool, arg, &secret, &len))) {
+    if ((e = read_secret(cmd->temp_pool, arg, &secret, &len))) {
         return gk_ap_cmd_error(cmd, "%s", e);
     }
-    c->secret_spec = arg;
-    c->secret_where = gk_ap_where(cmd);
+    /* derived once, here: every pass over the configuration reads it */
+    key = apr_palloc(cmd->pool, GK_SIPHASH_KEY_LEN);
+    gk_siphash_key_derive((const unsigned char *)secret, len, key);
+    c->secret_key = key;
     return NULL;
 }
 

@@ -86,8 +86,9 @@ typedef struct {
                                      * libmemcached string; NULL: shm */
     int mc_timeout;                 /* GKRateLimitStoreTimeout (ms), 0:
                                      * the default */
-    const char *secret_spec;        /* GKRateLimitKeySecret */
-    const char *secret_where;
+    const unsigned char *secret_key; /* GKRateLimitKeySecret's 16-byte
+                                      * key, derived when the line is
+                                      * read; NULL: none */
 } gk_rl_srv_conf_t;
 
 extern const command_rec gk_rl_cmds[];
@@ -97,10 +98,7 @@ void *gk_rl_create_srv_conf(apr_pool_t *p, server_rec *s);
 void *gk_rl_merge_srv_conf(apr_pool_t *p, void *basev, void *addv);
 int gk_rl_conf_headers(const gk_rl_dir_conf_t *c);
 int gk_rl_conf_deny_on_error(const gk_rl_srv_conf_t *c);
-/* GKRateLimitKeySecret's bytes (env:VAR or file:PATH, a trailing newline
- * dropped; at least 16), or an error. */
-const char *gk_rl_read_secret(apr_pool_t *p, const char *spec,
-                              const char **secret, apr_size_t *len);
+
 
 /* check_config: what needs two directives (memcached needs the secret). */
 int gk_rl_check_config(apr_pool_t *pconf, apr_pool_t *plog,

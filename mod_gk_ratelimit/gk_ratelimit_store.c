@@ -60,9 +60,6 @@ static int mc_timeout;
  * the audit events of the breaker's transitions). */
 static __thread request_rec *current;
 
-static int set_secret(const gk_rl_srv_conf_t *sc, apr_pool_t *ptemp,
-                      server_rec *s);
-
 void gk_rl_store_begin(request_rec *r)
 {
     current = r;
@@ -169,7 +166,9 @@ int gk_rl_shm_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     mc_timeout = sc->mc_timeout ? sc->mc_timeout : GK_RATELIMIT_MC_TIMEOUT;
     if (mc_conf) {
         state = NULL;       /* no table: the counters are in memcached */
-        return set_secret(sc, ptemp, s);
+        /* check_config made sure there is a secret */
+        memcpy(counter_key, sc->secret_key, sizeof(counter_key));
+        return OK;
     }
     rv = make_state(s, nslots, &state);
     if (rv != APR_SUCCESS) {
@@ -181,30 +180,10 @@ int gk_rl_shm_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                      GK_RATELIMIT_MUTEX);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    return set_secret(sc, ptemp, s);
-}
-
-/* The counter keys' hash key: derived from GKRateLimitKeySecret, else
- * the parent's random key. */
-static int set_secret(const gk_rl_srv_conf_t *sc, apr_pool_t *ptemp,
-                      server_rec *s)
-{
-    if (sc->secret_spec) {
-        const char *secret, *e;
-        apr_size_t len;
-        e = gk_rl_read_secret(ptemp, sc->secret_spec, &secret, &len);
-        if (e) {
-            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, GKLOGNO(30003)
-                         "GKRateLimitKeySecret (%s): %s", sc->secret_where,
-                         e);
-            return HTTP_INTERNAL_SERVER_ERROR;
-        }
-        gk_siphash_key_derive((const unsigned char *)secret, len,
-                              counter_key);
-    }
-    else {
-        memcpy(counter_key, state->random_key, sizeof(counter_key));
-    }
+    /* the counter keys' hash key: GKRateLimitKeySecret's, else the
+     * parent's random key */
+    memcpy(counter_key, sc->secret_key ? sc->secret_key : state->random_key,
+           sizeof(counter_key));
     return OK;
 }
 
