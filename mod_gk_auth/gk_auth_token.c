@@ -19,7 +19,6 @@
  * answers are RFC 6749 §5.1 and §5.2 JSON, with no per-request value.
  * Passwords are never logged.
  */
-#include "apr_atomic.h"
 #include "apr_file_info.h"
 #include "apr_md5.h"
 #include "apr_strings.h"
@@ -45,7 +44,7 @@ struct gk_auth_roles_t {
     apr_pool_t *pool;               /* the map's */
     apr_hash_t *map;                /* user -> apr_array_header_t of roles */
     apr_time_t mtime;
-    volatile apr_uint32_t next_check;   /* second of the next stat */
+    volatile apr_uint32_t checked;      /* second of the last stat */
 };
 
 /* Parse an AuthGroupFile: "role: user user..." lines, '#' comments. */
@@ -143,16 +142,13 @@ const char *gk_auth_set_roles_file(cmd_parms *cmd, void *dc, const char *arg)
  * process; a file that became unreadable or wrong keeps the old roles). */
 static void roles_refresh(request_rec *r, gk_auth_roles_t *rf)
 {
-    apr_uint32_t now = (apr_uint32_t)apr_time_sec(apr_time_now());
-    apr_uint32_t next = apr_atomic_read32(&rf->next_check);
     apr_finfo_t fi;
     apr_pool_t *pool, *old;
     apr_hash_t *map;
     apr_time_t mtime;
     const char *e;
 
-    if (now < next || apr_atomic_cas32(&rf->next_check, now + 1, next)
-                          != next) {
+    if (!gk_ap_once_per(&rf->checked, 1)) {
         return;
     }
     if (apr_stat(&fi, rf->path, APR_FINFO_MTIME, r->pool) != APR_SUCCESS

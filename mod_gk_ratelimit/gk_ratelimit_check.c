@@ -20,7 +20,6 @@
  * Retry-After, the RateLimit fields and a problem+json body; the notes of
  * mod_gk_ratelimit.h and an audit event record it.
  */
-#include "apr_atomic.h"
 #include "apr_strings.h"
 #include "http_protocol.h"
 
@@ -103,11 +102,7 @@ static volatile apr_uint32_t last_said;
 static void store_failed(request_rec *r, gk_store_result_e res,
                          const gk_rl_limit_t *l)
 {
-    apr_uint32_t now = (apr_uint32_t)apr_time_sec(apr_time_now());
-    apr_uint32_t before = apr_atomic_read32(&last_said);
-
-    if (now - before >= 60
-        && apr_atomic_cas32(&last_said, now, before) == before) {
+    if (gk_ap_once_per(&last_said, 60)) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, GKLOGNO(30006)
                       "rate limit %s (%s): the store answered %s; "
                       "GKRateLimitOnStoreError %s applies (said once a "

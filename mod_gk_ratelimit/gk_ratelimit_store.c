@@ -22,7 +22,6 @@
  * else random, drawn once per life of the parent process.
  */
 #include "apr_global_mutex.h"
-#include "apr_atomic.h"
 #include "apr_shm.h"
 #include "apr_strings.h"
 #include "ap_mpm.h"
@@ -212,10 +211,7 @@ static void mc_event(void *baton, const gk_store_mc_event_t *ev)
     request_rec *r = current;
 
     if (ev->pool_empty) {
-        apr_uint32_t now = (apr_uint32_t)apr_time_sec(apr_time_now());
-        apr_uint32_t before = apr_atomic_read32(&pool_said);
-        if (now - before >= 60
-            && apr_atomic_cas32(&pool_said, now, before) == before) {
+        if (gk_ap_once_per(&pool_said, 60)) {
             ap_log_error(APLOG_MARK, APLOG_ERR, 0, main_server,
                          GKLOGNO(30011) "memcached: no free connection in "
                          "this child's pool (said once a minute): "

@@ -32,6 +32,12 @@
  * the module's LogLevel first. Call in register_hooks or pre_config. */
 void gk_ap_log_init(int module_index);
 
+/* Has interval seconds passed since the last time this returned 1 for
+ * *last (0 at first: yes)? Lock-free, for any thread: of callers racing
+ * in one second, one gets 1. For what is said, or checked, at most once
+ * an interval per process. */
+int gk_ap_once_per(volatile apr_uint32_t *last, apr_uint32_t interval);
+
 /* ---- configuration ------------------------------------------------------- */
 
 /* An int setting not given in this scope. Defaults are applied when a

@@ -1,3 +1,4 @@
+#include "apr_atomic.h"
 #include "http_main.h" /* ap_server_conf */
 
 #include "gk_ap.h"
@@ -23,4 +24,13 @@ void gk_ap_log_init(int module_index)
 {
     log_module_index = module_index;
     gk_log_set(print, enabled, NULL);
+}
+
+int gk_ap_once_per(volatile apr_uint32_t *last, apr_uint32_t interval)
+{
+    apr_uint32_t now = (apr_uint32_t)apr_time_sec(apr_time_now());
+    apr_uint32_t before = apr_atomic_read32(last);
+
+    return now - before >= interval
+           && apr_atomic_cas32(last, now, before) == before;
 }
