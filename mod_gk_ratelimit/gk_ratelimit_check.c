@@ -346,22 +346,21 @@ static int check(request_rec *r, int when)
     const gk_rl_srv_conf_t *sc = NULL;
     const gk_rl_limit_t *refused = NULL, *reported = NULL;
     const gk_rl_limit_t *failed = NULL;     /* the store failed for it */
-    int deny_on_error = 0, failed_deny = 0, counted = 0, binary;
+    int failed_deny = 0, counted = 0, binary;
     apr_int64_t retry = 0;
     apr_int64_t now;
     gk_store_t *store;
     request_rec *o;
-    rl_req_t *st;
+    rl_req_t *st = NULL;
     int i, j, status = DECLINED;
 
     if (r->main) {
         return DECLINED;        /* a subrequest: counted as its parent */
     }
     c = ap_get_module_config(r->per_dir_config, &gk_ratelimit_module);
-    if (!c || !c->limits || !(o = client_request(r)) || switches_protocol(r)) {
+    if (!c || !c->limits || !(o = client_request(r))) {
         return DECLINED;
     }
-    st = req_state(o, 1);
     now = apr_time_sec(o->request_time);
     store = gk_rl_store();
     binary = store && !strcmp(store->ops->name, "shm");
@@ -380,6 +379,13 @@ static int check(request_rec *r, int when)
             || (l->methods
                 && !(l->methods & (AP_METHOD_BIT << r->method_number)))) {
             continue;
+        }
+        if (!st) {
+            /* the first limit that applies: worth the look at Upgrade */
+            if (switches_protocol(r)) {
+                return DECLINED;
+            }
+            st = req_state(o, 1);
         }
         for (j = 0; j < l->nkeys && !v; j++) {
             v = key_value(r, &l->keys[j], ipbuf, &vlen);
@@ -426,8 +432,8 @@ static int check(request_rec *r, int when)
         if (res != GK_STORE_OK) {
             store_failed(r, res, l);
             failed = l;
-            deny_on_error = gk_rl_conf_deny_on_error(sc);
-            failed_deny |= deny_on_error && l->mode == GK_RL_ENFORCE;
+            failed_deny |= l->mode == GK_RL_ENFORCE
+                           && gk_rl_conf_deny_on_error(sc);
             continue;
         }
         left = count >= l->rate.limit ? 0 : l->rate.limit - count;
