@@ -26,7 +26,6 @@
  * the response header, by an output filter that runs once, right before
  * the headers leave; the environment and the notes.
  */
-#include "apr_atomic.h"
 #include "apr_strings.h"
 #include "http_protocol.h"
 #include "util_filter.h"
@@ -64,19 +63,13 @@ typedef struct {
  * each process (a broken RAND_bytes would otherwise log every request). */
 #define OUTAGE_LOG_INTERVAL_SEC 60
 
-static apr_uint32_t last_outage_log;
+static volatile apr_uint32_t last_outage_log;
 
 static ap_filter_rec_t *id_filter_handle;
 
 static int outage_log_due(void)
 {
-    apr_uint32_t now = (apr_uint32_t)apr_time_sec(apr_time_now());
-    apr_uint32_t last = apr_atomic_read32(&last_outage_log);
-
-    if (last && now - last < OUTAGE_LOG_INTERVAL_SEC) {
-        return 0;
-    }
-    return apr_atomic_cas32(&last_outage_log, now, last) == last;
+    return gk_ap_once_per(&last_outage_log, OUTAGE_LOG_INTERVAL_SEC);
 }
 
 static gk_log_req_t *get_req(const request_rec *r)
