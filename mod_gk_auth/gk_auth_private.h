@@ -85,6 +85,7 @@ typedef struct gk_auth_roles_t gk_auth_roles_t;
 typedef struct {
     struct gk_sign_key_t *key;
     const char *jwk;
+    apr_size_t jwk_len;
     const char *where;              /* "FILE:LINE" */
 } gk_auth_token_key_t;
 

@@ -71,6 +71,7 @@ const char *gk_auth_set_token_key(cmd_parms *cmd, void *dc, int argc,
             return gk_ap_cmd_error(cmd, "cannot write the JWK");
         }
         tk->jwk = apr_pstrdup(cmd->pool, text);
+        tk->jwk_len = strlen(tk->jwk);
         free(text);
     }
     for (i = 0; c->token_keys && i < c->token_keys->nelts; i++) {
@@ -109,7 +110,7 @@ int gk_auth_jwks_handler(request_rec *r)
         const gk_auth_token_key_t *tk =
             APR_ARRAY_IDX(c->token_keys, i, const gk_auth_token_key_t *);
         if (tk->jwk) {
-            len += strlen(tk->jwk) + 1;
+            len += tk->jwk_len + 1;
         }
     }
     o = doc = apr_palloc(r->pool, len + 1);
@@ -118,7 +119,6 @@ int gk_auth_jwks_handler(request_rec *r)
     for (i = 0; c->token_keys && i < c->token_keys->nelts; i++) {
         const gk_auth_token_key_t *tk =
             APR_ARRAY_IDX(c->token_keys, i, const gk_auth_token_key_t *);
-        apr_size_t n;
         if (!tk->jwk) {
             continue;           /* HMAC: never published */
         }
@@ -126,18 +126,18 @@ int gk_auth_jwks_handler(request_rec *r)
             *o++ = ',';
         }
         first = 0;
-        n = strlen(tk->jwk);
-        memcpy(o, tk->jwk, n);
-        o += n;
+        memcpy(o, tk->jwk, tk->jwk_len);
+        o += tk->jwk_len;
     }
     memcpy(o, "]}", 3);
+    len = (apr_size_t)(o + 2 - doc);
     ap_set_content_type(r, "application/jwk-set+json");
     apr_table_setn(r->headers_out, "Cache-Control",
                    apr_psprintf(r->pool, "max-age=%d",
                                 gk_auth_conf_jwks_max_age(c)));
-    ap_set_content_length(r, (apr_off_t)strlen(doc));
+    ap_set_content_length(r, (apr_off_t)len);
     if (!r->header_only) {
-        ap_rwrite(doc, (int)strlen(doc), r);
+        ap_rwrite(doc, (int)len, r);
     }
     return OK;
 }
