@@ -816,9 +816,15 @@ class TestNotRunningAtStart:
 
 # ---- h2c: many streams, the pool never waits --------------------------------------
 
+# curl's exit code for "Error in the HTTP2 framing layer"
+CURL_HTTP2_ERROR = 16
+
+
 def h2_parallel(env, curl, path, n, headers):
     """n GETs of path over h2c, in parallel streams of (mostly) one
-    connection: [(status, time_total, r or None, http_version)].
+    connection: [(status, time_total, r or None, http_version)]; None when
+    curl 7.88 gave up with its HTTP/2 framing error (seen now and then
+    with --parallel, on the client's side: the caller runs again).
 
     curl 7.88 fails every transfer but one of --parallel with
     --http2-prior-knowledge ("Error in the HTTP2 framing layer", no
@@ -837,6 +843,8 @@ def h2_parallel(env, curl, path, n, headers):
     cmd += ["-o", "/dev/null"] * (n + 1) + [env.url("/h2warm")] + \
         [env.url(path)] * n
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    if p.returncode == CURL_HTTP2_ERROR:
+        return None
     assert p.returncode == 0, (p.returncode, p.stderr[-500:])
     out = []
     for line in p.stdout.splitlines():
@@ -874,9 +882,15 @@ class TestH2c:
         ensure_window(3600, 30)
         pos = env.error_log._size()
         n = 300
-        ops0, items0 = incr_items(self.mc)
-        got = h2_parallel(env, self.curl, "/h2/", n,
-                          [("X-Run", marker())])
+        for _ in range(3):
+            # a fresh counter for each try: a try curl broke off counts
+            # for nothing here
+            ops0, items0 = incr_items(self.mc)
+            got = h2_parallel(env, self.curl, "/h2/", n,
+                              [("X-Run", marker())])
+            if got is not None:
+                break
+        assert got is not None, "curl's HTTP/2 framing error, three times"
         h2 = [g for g in got if g[3] == "2"]
         assert len(h2) >= n // 2, "%d of %d over HTTP/2" % (len(h2), n)
         # exact, also for requests that upgraded a connection of their
