@@ -48,6 +48,26 @@
  *          the return value is GK_STORE_OK when the lookups ran, or the
  *          store's failure (GK_STORE_ERROR, GK_STORE_TIMEOUT,
  *          GK_STORE_DOWN) with every results[i] set to it.
+ *   set    create or replace: afterwards the entry holds value and
+ *          expires, whatever was there (memcached's set).
+ *
+ * Groups (memcached's "by key" commands). set_in and get_multi_in take a
+ * group: a byte string (1..GK_STORE_KEY_MAX bytes, NULL for none) that
+ * chooses where the entries live instead of each entry's own key, so
+ * that entries written in one group are all found by ONE get_multi_in of
+ * that group: with memcached, on the one server the group's hash picks
+ * (memcached_set_by_key, memcached_mget_by_key: one round trip); with
+ * shm, groups change nothing (one table, one lock). An entry is written
+ * and read in the same group: the key alone still names it (the group is
+ * not part of it), so keys must be unique across groups.
+ *
+ *   set_in        set, in a group.
+ *   get_multi_in  get_multi, every key looked up in the group's place.
+ *   set_all       set the key in the place of EVERY group: with
+ *                 memcached, on every server (so a get_multi_in of any
+ *                 group finds it: what a sentinel needs); with shm, once.
+ *                 GK_STORE_OK only when every server took it; otherwise
+ *                 the first failure (the servers that answered keep it).
  *
  * Each operation is atomic with respect to every other operation on the
  * same store, from any thread or process sharing it: N concurrent incr
@@ -100,6 +120,19 @@ typedef struct {
                                    const apr_size_t *klens, apr_size_t n,
                                    apr_int64_t now, apr_uint64_t *values,
                                    gk_store_result_e *results);
+    gk_store_result_e (*set_in)(gk_store_t *s, const void *group,
+                                apr_size_t glen, const void *key,
+                                apr_size_t klen, apr_uint64_t value,
+                                apr_int64_t expires, apr_int64_t now);
+    gk_store_result_e (*get_multi_in)(gk_store_t *s, const void *group,
+                                      apr_size_t glen,
+                                      const void *const *keys,
+                                      const apr_size_t *klens, apr_size_t n,
+                                      apr_int64_t now, apr_uint64_t *values,
+                                      gk_store_result_e *results);
+    gk_store_result_e (*set_all)(gk_store_t *s, const void *key,
+                                 apr_size_t klen, apr_uint64_t value,
+                                 apr_int64_t expires, apr_int64_t now);
 } gk_store_ops_t;
 
 /* A store: its implementation's operations and state. Made by the
@@ -176,6 +209,46 @@ static inline gk_store_result_e gk_store_get_multi(
     gk_store_result_e *results)
 {
     return s->ops->get_multi(s, keys, klens, n, now, values, results);
+}
+
+/* Create or replace. */
+static inline gk_store_result_e gk_store_set(gk_store_t *s, const void *key,
+                                             apr_size_t klen,
+                                             apr_uint64_t value,
+                                             apr_int64_t expires,
+                                             apr_int64_t now)
+{
+    return s->ops->set_in(s, NULL, 0, key, klen, value, expires, now);
+}
+
+/* Create or replace, in a group (group NULL: none). */
+static inline gk_store_result_e gk_store_set_in(
+    gk_store_t *s, const void *group, apr_size_t glen, const void *key,
+    apr_size_t klen, apr_uint64_t value, apr_int64_t expires,
+    apr_int64_t now)
+{
+    return s->ops->set_in(s, group, glen, key, klen, value, expires, now);
+}
+
+/* The values of n entries of one group in one call (one round trip). */
+static inline gk_store_result_e gk_store_get_multi_in(
+    gk_store_t *s, const void *group, apr_size_t glen,
+    const void *const *keys, const apr_size_t *klens, apr_size_t n,
+    apr_int64_t now, apr_uint64_t *values, gk_store_result_e *results)
+{
+    return s->ops->get_multi_in(s, group, glen, keys, klens, n, now, values,
+                                results);
+}
+
+/* Set a key where every group's get_multi_in finds it. */
+static inline gk_store_result_e gk_store_set_all(gk_store_t *s,
+                                                 const void *key,
+                                                 apr_size_t klen,
+                                                 apr_uint64_t value,
+                                                 apr_int64_t expires,
+                                                 apr_int64_t now)
+{
+    return s->ops->set_all(s, key, klen, value, expires, now);
 }
 
 #endif

@@ -104,6 +104,14 @@ apr_status_t gk_store_shm_open(apr_pool_t *p, void *mem,
  * usual. */
 void gk_store_shm_set_prehashed(gk_store_t *s, int on);
 
+/* The table's horizon: the latest `expires` of any entry ever written
+ * into it since init (GK_STORE_NO_EXPIRY entries count as INT64_MAX), 0
+ * when nothing was written. Every entry is gone at now >= horizon, so a
+ * caller that finds now >= horizon may skip a lookup: the whole test is
+ * ONE atomic load, no lock, no hash (what keeps an empty revocation list
+ * free). Raised, never lowered, under the lock by every write. */
+apr_int64_t gk_store_shm_horizon(gk_store_t *s);
+
 /* Figures for logs. */
 typedef struct {
     apr_uint32_t nslots;  /* slots in the table */

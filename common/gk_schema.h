@@ -1,0 +1,89 @@
+/*
+ * JSON Schema draft-07 (issue 15, mod_gk_validate): schemas compiled once
+ * at startup, instances validated per request with no schema work. No
+ * httpd header; jansson values in, results allocated from the caller's
+ * pool.
+ *
+ * A set holds every schema document the configuration loads (each under
+ * its retrieval URI, normally "file://" + absolute path) plus the built-in
+ * draft-07 meta-schema ("http://json-schema.org/draft-07/schema"). $ref
+ * resolves against the base URI in scope ($id changes it), and must land
+ * in a document of the set or in the meta-schema: nothing is ever
+ * fetched. Compilation checks every document against the meta-schema and
+ * refuses: a document that is not valid draft-07, a $schema other than
+ * draft-07 (the message lists the supported drafts), a $ref that does not
+ * resolve, a pattern/patternProperties regex gk_ecma_re refuses.
+ *
+ * A compiled set is read-only: gk_schema_validate may run from any number
+ * of threads at once.
+ */
+#ifndef GK_SCHEMA_H
+#define GK_SCHEMA_H
+
+#include <jansson.h>
+
+#include "gk.h"
+
+typedef struct gk_schema_set_t gk_schema_set_t;
+typedef struct gk_schema_t gk_schema_t;
+
+/* Why compilation failed: which document, where in it, why. */
+typedef struct {
+    const char *uri;     /* the document's URI */
+    const char *pointer; /* JSON pointer into it ("" for the root) */
+    const char *reason;  /* one sentence, no trailing period */
+} gk_schema_compile_error_t;
+
+/* A new, empty set in p (which also holds everything compiled). */
+gk_schema_set_t *gk_schema_set_make(apr_pool_t *p);
+
+/* Add a parsed document under its retrieval URI (the set takes a
+ * reference to doc). APR_SUCCESS, or APR_EEXIST when the URI (or an $id
+ * inside the document) is already in the set, *err set. */
+apr_status_t gk_schema_set_add(gk_schema_set_t *set, const char *uri,
+                               json_t *doc, gk_schema_compile_error_t *err);
+
+/* Compile every document added: meta-schema check, $ref resolution,
+ * regexes. APR_SUCCESS or APR_EINVAL with *err (the first failure). */
+apr_status_t gk_schema_set_compile(gk_schema_set_t *set,
+                                   gk_schema_compile_error_t *err);
+
+/* The compiled schema at uri (a document's URI, optionally with a
+ * "#/json/pointer" fragment), or NULL. After gk_schema_set_compile. */
+const gk_schema_t *gk_schema_set_get(const gk_schema_set_t *set,
+                                     const char *uri);
+
+/* One validation failure, in the spirit of FastAPI's 422 detail list and
+ * JSON Schema's "basic" output: never the offending value itself. */
+typedef struct {
+    const char *instance_location; /* JSON pointer into the instance */
+    const char *keyword_location;  /* JSON pointer into the schema, from
+                                    * the schema's root through any $ref */
+    const char *keyword;           /* "minLength", "required", ... */
+    const char *message;           /* "must be at least 12 characters" */
+} gk_schema_error_t;
+
+typedef struct {
+    int formats_assert; /* 1: format failures are errors (GKValidateFormats
+                         * assert); 0: annotations only */
+    int max_errors;     /* stop collecting after this many (>= 1) */
+} gk_schema_opts_t;
+
+typedef struct {
+    int valid;                 /* 1: valid */
+    int nerrors;               /* errors[0..nerrors-1], document order */
+    gk_schema_error_t *errors; /* from the pool given */
+    int truncated;             /* more errors than max_errors */
+    /* a pattern hit its match limit: failed closed; where (schema
+     * pointer), for the error log; NULL otherwise */
+    const char *match_limit_location;
+} gk_schema_result_t;
+
+/* Validate instance against sc. Leaf failures are reported for allOf,
+ * properties, items and $ref; the applicator itself for anyOf, oneOf,
+ * not and if. Returns res->valid. */
+int gk_schema_validate(const gk_schema_t *sc, const json_t *instance,
+                       const gk_schema_opts_t *opts, apr_pool_t *p,
+                       gk_schema_result_t *res);
+
+#endif
