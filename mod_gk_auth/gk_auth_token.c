@@ -500,6 +500,11 @@ int gk_auth_token_handler(request_rec *r)
     }
     now = apr_time_sec(apr_time_now());
     lifetime = gk_auth_conf_token_lifetime(c);
+    /* a GKTokenLifetime longer than GKAuthMaxTokenLifetime is refused at
+     * startup; the default (15 minutes) is held to it here */
+    lifetime = MIN(lifetime,
+                   gk_auth_conf_max_token_lifetime(ap_get_module_config(
+                       r->server->module_config, &gk_auth_module)));
     cl.iss = gk_auth_conf_token_issuer(c);
     cl.aud = gk_auth_conf_token_audience(c);
     cl.sub = user;
