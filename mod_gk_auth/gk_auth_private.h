@@ -27,6 +27,10 @@ APLOG_USE_MODULE(gk_auth);
 #endif
 
 #define GK_AUTH_TYPE "gk-bearer"
+
+/* The memo slots of a verified token (gk_verified_memo_set). */
+#define GK_AUTH_MEMO_IDENTITY 0 /* roles, permissions: gk_auth_identity.c */
+#define GK_AUTH_MEMO_REVOKE 1       /* store keys: gk_auth_revoke_store.c */
 #define GK_AUTH_DEFAULT_REALM "gatekeeper"
 
 typedef struct {
@@ -135,6 +139,9 @@ typedef struct {
 typedef struct {
     apr_pool_t *pool;               /* the owning request's pool */
     gk_verified_t *v;               /* the verified token, or NULL */
+    const char *token;              /* its bytes as received (not NUL-
+                                     * terminated), token_len of them */
+    apr_size_t token_len;
     const char *user;
     const apr_array_header_t *roles; /* computed on first use */
     const apr_array_header_t *perms;
@@ -171,6 +178,13 @@ int gk_auth_check_config(apr_pool_t *pconf, apr_pool_t *plog,
 
 /* gk_auth_authn.c: the check_authn hook and the token cache */
 int gk_auth_check_authn(request_rec *r);
+/* Verify the signature of a compact JWS with the ring's keys, no claim or
+ * time checked (*gen: the key set's generation when the ring has one).
+ * On success *out holds one reference (gk_auth_release_verified). */
+gk_status_e gk_auth_verify_signature(const gk_keyring_t *ring,
+                                     const char *token, apr_size_t len,
+                                     apr_uint32_t *gen, gk_verified_t **out);
+apr_status_t gk_auth_release_verified(void *v);
 void gk_auth_child_init(apr_pool_t *p, server_rec *s);
 
 /* gk_auth_request.c: what one request learnt, and how it is answered */
@@ -225,6 +239,18 @@ int gk_auth_conf_jwks_max_age(const gk_auth_dir_conf_t *c);
 int gk_auth_jwks_handler(request_rec *r);
 
 /* gk_auth_token.c: SetHandler gk-token, and GKTokenRolesFile. */
+/* The form a handler takes: a POST, application/x-www-form-urlencoded,
+ * at most GKTokenMaxBody bytes, 16 fields, none repeated. *form set when
+ * it is one (return OK); else *form NULL and the error was answered
+ * (RFC 6749 §5.2 JSON; 405 with Allow: POST and post_only as its
+ * description): return what this returns. */
+int gk_auth_read_form(request_rec *r, const gk_auth_dir_conf_t *c,
+                      const char *post_only, apr_table_t **form);
+/* An RFC 6749 §5.2 JSON error answer (no-store); returns OK. */
+int gk_auth_oauth_error(request_rec *r, int status, const char *error,
+                        const char *description);
+/* Cache-Control: no-store and Pragma: no-cache. */
+void gk_auth_no_store(request_rec *r);
 #define GK_AUTH_TOKEN_HANDLER "gk-token"
 int gk_auth_token_handler(request_rec *r);
 const char *gk_auth_set_roles_file(cmd_parms *cmd, void *dc,
@@ -273,10 +299,11 @@ const char *gk_auth_parse_duration(cmd_parms *cmd, const char *arg, int max,
 int gk_auth_conf_revocation(const gk_auth_dir_conf_t *c);
 int gk_auth_conf_max_token_lifetime(const gk_auth_srv_conf_t *c);
 int gk_auth_conf_rv_deny_on_error(const gk_auth_srv_conf_t *c);
-/* check_config: GKTokenLifetime against GKAuthMaxTokenLifetime; whether
- * any scope needs the revocation store (*needed). */
-int gk_auth_revoke_check_config(apr_pool_t *ptemp, server_rec *s,
-                                int *needed);
+/* check_config: GKTokenLifetime against GKAuthMaxTokenLifetime; and
+ * whether any scope needs the revocation store (gk_auth_revoke_needed,
+ * for the post_config that follows). */
+int gk_auth_revoke_check_config(apr_pool_t *ptemp, server_rec *s);
+int gk_auth_revoke_needed(void);
 
 /* gk_auth_revoke_store.c: the store's life and its journal */
 void gk_auth_revoke_register_mutex(apr_pool_t *pconf);

@@ -200,7 +200,7 @@ const char *gk_auth_set_revoke_admin_role(cmd_parms *cmd, void *dc,
     return NULL;
 }
 
-/* ---- startup checks -------------------------------------------------------- */
+/* ---- startup checks ----------------------------------------------------- */
 
 typedef struct {
     apr_pool_t *p;
@@ -269,15 +269,22 @@ static int names_revoke_handler(const ap_directive_t *n)
     return 0;
 }
 
-int gk_auth_revoke_check_config(apr_pool_t *ptemp, server_rec *s,
-                                int *needed)
+/* What the last check_config found, for the post_config that follows. */
+static int needed;
+
+int gk_auth_revoke_needed(void)
+{
+    return needed;
+}
+
+int gk_auth_revoke_check_config(apr_pool_t *ptemp, server_rec *s)
 {
     module *proxy = ap_find_linked_module("mod_proxy.c");
     walk_t w;
 
     memset(&w, 0, sizeof(w));
     w.p = ptemp;
-    *needed = ap_conftree && names_revoke_handler(ap_conftree);
+    needed = ap_conftree && names_revoke_handler(ap_conftree);
     for (; s; s = s->next) {
         const gk_auth_srv_conf_t *sc =
             ap_get_module_config(s->module_config, &gk_auth_module);
@@ -292,7 +299,7 @@ int gk_auth_revoke_check_config(apr_pool_t *ptemp, server_rec *s,
                           : "the default";
         /* a server's defaults hold the main server's merged in */
         if (gk_auth_conf_revocation(dflt)) {
-            *needed = 1;
+            needed = 1;
         }
         visit(&w, s->lookup_defaults);
         visit_all(&w, core->sec_dir);
@@ -304,7 +311,7 @@ int gk_auth_revoke_check_config(apr_pool_t *ptemp, server_rec *s,
         }
     }
     if (w.on) {
-        *needed = 1;
+        needed = 1;
     }
     return w.refused ? HTTP_INTERNAL_SERVER_ERROR : OK;
 }
