@@ -119,3 +119,62 @@ class TestRevokeSmoke:
         r = env.get("/revoke", token=tok(keys))
         assert r.status_code == 405
         assert r.headers.get("Allow") == "POST"
+
+
+class TestRevokeSmokeMemcached:
+
+    @pytest.fixture(autouse=True, scope="class")
+    def _class_scope(self, env, keys):
+        from gkhttpd.memcached import Memcached, have_memcached
+        if not have_memcached():
+            pytest.skip("no memcached")
+        self.__class__.mc = Memcached(env.gen_dir / "memcached",
+                                      name="rvsmoke").start()
+        conf = GkConf(env)
+        conf.add("GKAuthKey HS256 file:%s" % keys["hs256"].secret_path)
+        conf.add('GKAuthRevocationStore memcached "--SERVER=%s"'
+                 % self.mc.addr)
+        conf.add("GKAuthRevocationJournal %s"
+                 % (env.gen_dir / "rvsmoke-mc.journal"))
+        conf.add_location("/api", """
+            AuthType gk-bearer
+            Require valid-user
+        """)
+        conf.add_location("/revoke", """
+            AuthType gk-bearer
+            Require valid-user
+            SetHandler gk-revoke
+        """)
+        conf.install()
+        env.apache_restart()
+        yield
+        self.mc.stop()
+
+    def test_gk_auth_rvs_11_memcached_restart(self, env, keys):
+        a, b, n = tok(keys), tok(keys), tok(keys, jti=None)
+        assert revoke(env, a, "").status_code == 200
+        assert revoke(env, n, "").status_code == 200
+        assert any(k.startswith("gk:gk:rv:") for k in self.mc.keys())
+        for _ in range(4):
+            assert env.get("/api/x", token=a).status_code == 401
+            assert env.get("/api/x", token=n).status_code == 401
+            assert env.get("/api/x", token=b).status_code == 200
+        self.mc.restart()
+        env.error_log.ignore(regex="memcached")
+        for _ in range(6):
+            assert env.get("/api/x", token=a).status_code == 401
+            assert env.get("/api/x", token=n).status_code == 401
+            assert env.get("/api/x", token=b).status_code == 200
+        assert env.error_log.find(tag="GK10076")
+
+    def test_gk_auth_rvs_12_memcached_down(self, env, keys):
+        b = tok(keys)
+        self.mc.stop()
+        env.error_log.ignore(tags=["GK10073", "GK10081"])
+        r = env.get("/api/x", token=b)
+        assert r.status_code == 503
+        assert r.headers.get("Retry-After")
+        r = revoke(env, b, "")
+        assert r.status_code == 503
+        env.error_log.ignore(tags=["GK10083"])
+        self.mc.start()
