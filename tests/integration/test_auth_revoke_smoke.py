@@ -33,6 +33,9 @@ class TestRevokeSmoke:
         conf = GkConf(env)
         conf.add("GKAuthKey HS256 file:%s" % keys["hs256"].secret_path)
         conf.add("GKAuthTokenCookie gk_token")
+        # a journal of this run only (a full restart replays it)
+        conf.add("GKAuthRevocationJournal %s" % (
+            env.gen_dir / ("rvsmoke-%s.journal" % uuid.uuid4().hex)))
         conf.add_location("/api", """
             AuthType gk-bearer
             Require valid-user
@@ -135,7 +138,8 @@ class TestRevokeSmokeMemcached:
         conf.add('GKAuthRevocationStore memcached "--SERVER=%s"'
                  % self.mc.addr)
         conf.add("GKAuthRevocationJournal %s"
-                 % (env.gen_dir / "rvsmoke-mc.journal"))
+                 % (env.gen_dir / ("rvsmoke-mc-%s.journal"
+                                   % uuid.uuid4().hex)))
         conf.add_location("/api", """
             AuthType gk-bearer
             Require valid-user
