@@ -461,67 +461,79 @@ static gk_store_result_e mc_recover(request_rec *r, apr_uint32_t seen)
     return res;
 }
 
-/* The lookup of n keys in one call; with memcached, the sentinel is the
- * last key, in the group of the first key of the subject. */
+/* What a lookup found. */
+typedef struct {
+    int revoked;            /* the token's own entry */
+    int has_cutoff;         /* its subject's cutoff */
+    apr_uint64_t cutoff;
+} found_t;
+
+/* The token's key, its subject's (when it has a sub) and, with memcached,
+ * the sentinel, in ONE call: in the subject's group, so on one server.
+ * GK_STORE_OK and *f, or the failure. */
 static gk_store_result_e lookup(request_rec *r, const rv_keys_t *k,
-                                apr_int64_t now, apr_uint64_t *values,
-                                gk_store_result_e *results)
+                                apr_int64_t now, found_t *f)
 {
     const void *keys[3];
-    apr_size_t klens[3], n = 0;
+    apr_size_t klens[3], n = 0, is = 0, isent = 0;
     char sentinel[GK_REVOKE_KEY_SIZE];
-    gk_store_result_e res;
+    apr_uint64_t values[3];
+    gk_store_result_e results[3], res;
+    const char *group = k->skey[0] ? k->skey : NULL;
     int attempt;
 
     keys[n] = k->tkey;
     klens[n++] = GK_REVOKE_KEY_LEN;
-    keys[n] = k->skey;
-    klens[n++] = k->skey[0] ? GK_REVOKE_KEY_LEN : 0;
-    if (!mc_conf) {
-        /* a token without sub looks up its own key alone */
-        return gk_store_get_multi(store, keys, klens, k->skey[0] ? 2 : 1,
-                                  now, values, results);
+    if (group) {
+        is = n;
+        keys[n] = k->skey;
+        klens[n++] = GK_REVOKE_KEY_LEN;
     }
-    if (!k->skey[0]) {
-        /* no subject: an empty key would be refused; look up the token
-         * key twice instead (still one command) */
-        keys[1] = k->tkey;
-        klens[1] = GK_REVOKE_KEY_LEN;
+    if (mc_conf) {
+        isent = n;
+        keys[n] = sentinel;
+        klens[n++] = gk_revoke_sentinel_key(sentinel);
     }
-    keys[n] = sentinel;
-    klens[n++] = gk_revoke_sentinel_key(sentinel);
     for (attempt = 0;; attempt++) {
         apr_uint32_t seen = apr_atomic_read32(&replays);
         current = r;
-        res = gk_store_get_multi_in(store, k->skey[0] ? k->skey : NULL,
-                                    k->skey[0] ? GK_REVOKE_KEY_LEN : 0, keys,
+        res = gk_store_get_multi_in(store, group,
+                                    group ? GK_REVOKE_KEY_LEN : 0, keys,
                                     klens, n, now, values, results);
-        if (res == GK_STORE_OK && results[2] == GK_STORE_NOT_FOUND
-            && attempt == 0) {
-            res = mc_recover(r, seen);
-            current = NULL;
+        current = NULL;
+        if (res == GK_STORE_OK && mc_conf
+            && results[isent] == GK_STORE_NOT_FOUND) {
+            /* memcached restarted or evicted: replay, then once more;
+             * still no sentinel after a replay: memcached is losing what
+             * it is given (full without -M) */
+            res = attempt ? GK_STORE_ERROR : mc_recover(r, seen);
             if (res == GK_STORE_OK) {
                 continue;
             }
         }
-        current = NULL;
-        if (res == GK_STORE_OK && results[2] != GK_STORE_OK) {
-            /* still no sentinel after a replay: memcached is losing what
-             * it is given (full without -M) */
-            res = GK_STORE_ERROR;
-        }
+        break;
+    }
+    if (res != GK_STORE_OK) {
         return res;
     }
+    if (results[0] == GK_STORE_ERROR
+        || (group && results[is] == GK_STORE_ERROR)
+        || (mc_conf && results[isent] != GK_STORE_OK)) {
+        return GK_STORE_ERROR;
+    }
+    f->revoked = results[0] == GK_STORE_OK;
+    f->has_cutoff = group && results[is] == GK_STORE_OK;
+    f->cutoff = f->has_cutoff ? values[is] : 0;
+    return GK_STORE_OK;
 }
 
 gk_auth_rv_e gk_auth_revoked(request_rec *r, gk_verified_t *v,
                              const char *token, apr_size_t len,
                              apr_int64_t now)
 {
-    apr_uint64_t values[3];
-    gk_store_result_e results[3];
     const rv_keys_t *k;
     rv_keys_t buf;
+    found_t f;
 
     if (!store) {
         /* no store anywhere: nothing was ever revoked here */
@@ -532,21 +544,15 @@ gk_auth_rv_e gk_auth_revoked(request_rec *r, gk_verified_t *v,
     if (!mc_conf && now >= gk_store_shm_horizon(store)) {
         return GK_AUTH_RV_OK;
     }
-    if (!(k = token_keys(v, token, len, &buf))) {
+    if (!(k = token_keys(v, token, len, &buf))
+        || lookup(r, k, now, &f) != GK_STORE_OK) {
         return GK_AUTH_RV_ERROR;
-    }
-    if (lookup(r, k, now, values, results) != GK_STORE_OK
-        || results[0] == GK_STORE_ERROR
-        || (k->skey[0] && results[1] == GK_STORE_ERROR)) {
-        return GK_AUTH_RV_ERROR;
-    }
-    if (results[0] == GK_STORE_OK) {
-        return GK_AUTH_RV_REVOKED;
     }
     /* "log out everywhere": tokens issued at or before the cutoff, and,
      * once there is one, those that do not say when they were issued */
-    if (k->skey[0] && results[1] == GK_STORE_OK
-        && (!v->has_iat || v->iat <= (apr_int64_t)values[1])) {
+    if (f.revoked
+        || (f.has_cutoff
+            && (!v->has_iat || v->iat <= (apr_int64_t)f.cutoff))) {
         return GK_AUTH_RV_REVOKED;
     }
     return GK_AUTH_RV_OK;
