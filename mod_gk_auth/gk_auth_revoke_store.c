@@ -25,7 +25,9 @@
  *     restart or a reboot; a changed size), in post_config, before any
  *     child exists. A graceful restart keeps the table, and every entry.
  *   - memcached: the sentinel is written (on every server) after each
- *     replay. A lookup that misses it (memcached restarted, or evicted
+ *     replay. The parent replays at each start and restart when the
+ *     sentinel is missing (on a connection of its own, closed before the
+ *     children fork). A lookup that misses it (memcached restarted, or evicted
  *     it) replays this front end's journal, writes the sentinel again,
  *     then looks up once more and answers; one thread of a process
  *     replays while the others of that process wait for it (a replay of
@@ -124,6 +126,61 @@ static apr_status_t replay(apr_pool_t *p, gk_store_t *st,
 {
     return gk_journal_replay(p, journal_path, apr_time_sec(apr_time_now()),
                              replay_one, st, stats);
+}
+
+/* Replay the journal into st, then write the sentinel on every server:
+ * GK_STORE_OK, or the failure (GK_STORE_ERROR for the journal's). */
+static gk_store_result_e replay_and_mark(apr_pool_t *p, gk_store_t *st,
+                                         gk_journal_stats_t *stats)
+{
+    char sentinel[GK_REVOKE_KEY_SIZE];
+    apr_size_t slen = gk_revoke_sentinel_key(sentinel);
+
+    if (replay(p, st, stats) != APR_SUCCESS) {
+        return GK_STORE_ERROR;
+    }
+    return gk_store_set_all(st, sentinel, slen, 1, GK_STORE_NO_EXPIRY,
+                            apr_time_sec(apr_time_now()));
+}
+
+/* memcached, in the parent at each start and restart: when the sentinel
+ * is missing (memcached restarted while httpd was down, or this is the
+ * first start), replay before any child runs, on a connection closed
+ * again before the children fork (ptemp). A memcached that does not
+ * answer now is left to the children: their first lookup replays. */
+static void mc_startup(apr_pool_t *ptemp, server_rec *s)
+{
+    char sentinel[GK_REVOKE_KEY_SIZE];
+    apr_size_t slen = gk_revoke_sentinel_key(sentinel);
+    gk_journal_stats_t stats;
+    gk_store_result_e res;
+    const char *err = NULL;
+    apr_uint64_t value;
+    gk_store_t *st;
+
+    memset(&stats, 0, sizeof(stats));
+    if (gk_store_mc_create(ptemp, mc_conf, mc_timeout, 1, &st, &err)
+        != APR_SUCCESS) {
+        res = GK_STORE_ERROR;
+    }
+    else if ((res = gk_store_get(st, sentinel, slen,
+                                 apr_time_sec(apr_time_now()), &value))
+             == GK_STORE_NOT_FOUND) {
+        res = replay_and_mark(ptemp, st, &stats);
+        if (res == GK_STORE_OK) {
+            ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, GKLOGNO(10086)
+                         "revocation store: memcached had no sentinel: "
+                         "%lu revocation(s) replayed from %s",
+                         (unsigned long)stats.live, journal_path);
+        }
+    }
+    if (res != GK_STORE_OK) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, GKLOGNO(10087)
+                     "revocation store: memcached did not answer at startup "
+                     "(%s%s%s): each child replays %s on its first lookup "
+                     "once it answers", gk_store_result_name(res),
+                     err ? ": " : "", err ? err : "", journal_path);
+    }
 }
 
 /* The parent, at each start and restart: compaction (the entries that
@@ -269,7 +326,8 @@ int gk_auth_revoke_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     if (mc_conf) {
-        return OK; /* each child replays when it misses the sentinel */
+        mc_startup(ptemp, s);
+        return OK;
     }
     return shm_setup(ptemp, s,
                      sc->rv_shm_size ? (apr_uint32_t)sc->rv_shm_size
@@ -423,23 +481,14 @@ static const rv_keys_t *token_keys(gk_verified_t *v, const char *token,
 static gk_store_result_e mc_recover(request_rec *r, apr_uint32_t seen)
 {
     gk_journal_stats_t stats;
-    char sentinel[GK_REVOKE_KEY_SIZE];
-    apr_size_t slen = gk_revoke_sentinel_key(sentinel);
-    gk_store_result_e res = GK_STORE_OK;
-    apr_status_t rv;
+    gk_store_result_e res;
 
     apr_thread_mutex_lock(replay_lock);
     if (apr_atomic_read32(&replays) != seen) {
         apr_thread_mutex_unlock(replay_lock);
         return GK_STORE_OK;
     }
-    rv = replay(r->pool, store, &stats);
-    if (rv == APR_SUCCESS) {
-        apr_int64_t now = apr_time_sec(apr_time_now());
-        res = gk_store_set_all(store, sentinel, slen, 1, GK_STORE_NO_EXPIRY,
-                               now);
-    }
-    if (rv == APR_SUCCESS && res == GK_STORE_OK) {
+    if ((res = replay_and_mark(r->pool, store, &stats)) == GK_STORE_OK) {
         apr_atomic_inc32(&replays);
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, GKLOGNO(10076)
                       "revocation store: the sentinel was missing (memcached "
@@ -447,15 +496,10 @@ static gk_store_result_e mc_recover(request_rec *r, apr_uint32_t seen)
                       "from %s", (unsigned long)stats.live, journal_path);
     }
     else {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, GKLOGNO(10077)
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, GKLOGNO(10077)
                       "revocation store: the sentinel was missing and the "
                       "replay of %s failed (%s): GKAuthRevocationOnStoreError "
-                      "applies", journal_path,
-                      rv == APR_SUCCESS ? gk_store_result_name(res)
-                                        : "journal");
-        if (res == GK_STORE_OK) {
-            res = GK_STORE_ERROR;
-        }
+                      "applies", journal_path, gk_store_result_name(res));
     }
     apr_thread_mutex_unlock(replay_lock);
     return res;
