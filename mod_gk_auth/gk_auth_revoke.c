@@ -120,7 +120,11 @@ static int revoke_token(request_rec *r, const gk_auth_dir_conf_t *c,
     if (c->issuer && (!v->iss || strcmp(v->iss, c->issuer))) {
         return nothing_stored(r, "issuer not accepted here");
     }
-    expires = v->has_exp ? v->exp + leeway : now + max_lifetime(r) + leeway;
+    /* kept until exp (memcached's exptime is 32 bits: a later exp is
+     * kept until 2038) */
+    expires = !v->has_exp ? now + max_lifetime(r) + leeway
+              : v->exp < APR_INT32_MAX - leeway ? v->exp + leeway
+                                                : APR_INT32_MAX;
     if (expires <= now) {
         return nothing_stored(r, "expired");
     }
