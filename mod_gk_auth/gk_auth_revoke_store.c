@@ -24,17 +24,21 @@
  *     table is made afresh (the first start of the parent: a full
  *     restart or a reboot; a changed size), in post_config, before any
  *     child exists. A graceful restart keeps the table, and every entry.
- *   - memcached: the sentinel is written (on every server) after each
- *     replay. The parent replays at each start and restart when the
- *     sentinel is missing (on a connection of its own, closed before the
- *     children fork). A lookup that misses it (memcached restarted, or evicted
- *     it) replays this front end's journal, writes the sentinel again,
- *     then looks up once more and answers; one thread of a process
- *     replays while the others of that process wait for it (a replay of
- *     a compacted journal is short), and a thread that waited does not
- *     replay again. Each front end does the same on its own next request,
- *     so the union of every front end's revocations is back within a
- *     request per front end.
+ *   - memcached: the sentinel holds an epoch, a random number written
+ *     (on every server) by the front end that replays into a memcached
+ *     without one. The parent replays at each start and restart (on a
+ *     connection of its own, closed before the children fork) and hands
+ *     the epoch to its children. A lookup that misses the sentinel
+ *     (memcached restarted, or evicted it) replays this front end's
+ *     journal and writes a new epoch; a lookup that finds an epoch other
+ *     than its own (another front end replayed first) replays too, and
+ *     keeps that epoch; either then looks up once more and answers. One
+ *     thread of a process replays while the others of that process wait
+ *     for it (a replay of a compacted journal is short), and a thread that
+ *     waited does not replay again. So the union of every front end's
+ *     revocations is back within a request per front end (per child: a
+ *     child forked after the parent's last check replays once too).
+ *     Replays never lower a subject's cutoff (a later one may be there).
  *   - compaction: the parent compacts the journal at every start and
  *     restart (post_config), and a child after a revocation at most once
  *     an hour (per process: appends and compactions lock each other out
@@ -54,6 +58,7 @@
 #include "gk_ap_store.h"
 #include "gk_auth_private.h"
 #include "gk_journal.h"
+#include "gk_rand.h"
 #include "gk_revoke.h"
 #include "gk_store_mc.h"
 #include "gk_store_shm.h"
@@ -76,6 +81,9 @@ static gk_store_t *store;
 static int store_failed;            /* the child could not make it */
 static apr_thread_mutex_t *replay_lock;
 static volatile apr_uint32_t replays;   /* replays done by this process */
+/* memcached: the sentinel's value (a random epoch) this process's store
+ * holds the journal of; 0: none */
+static apr_uint64_t known_epoch;
 static volatile apr_uint32_t compacted; /* gk_ap_once_per */
 static volatile apr_uint32_t pool_said;
 static APR_OPTIONAL_FN_TYPE(gk_log_audit) *audit_fn;
@@ -100,13 +108,24 @@ static apr_status_t replay_one(const gk_journal_entry_t *e, void *baton)
     gk_store_t *st = baton;
     apr_int64_t now = apr_time_sec(apr_time_now());
     const char *group = e->group[0] ? e->group : NULL;
+    apr_size_t klen = strlen(e->key);
+    const void *keys[1] = {e->key};
     gk_store_result_e res;
+    apr_uint64_t value;
 
     if (e->expires <= now) {
         return APR_SUCCESS;
     }
+    /* a subject's cutoff never goes back: another front end (or a later
+     * "log out everywhere" of this one) may have stored a later one */
+    if (e->kind == GK_REVOKE_KIND_SUBJECT
+        && gk_store_get_multi_in(st, group, group ? strlen(group) : 0, keys,
+                                 &klen, 1, now, &value, &res) == GK_STORE_OK
+        && res == GK_STORE_OK && value >= e->value) {
+        return APR_SUCCESS;
+    }
     res = gk_store_set_in(st, group, group ? strlen(group) : 0, e->key,
-                          strlen(e->key), e->value, e->expires, now);
+                          klen, e->value, e->expires, now);
     if (res != GK_STORE_OK) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, main_server, GKLOGNO(10061)
                      "GKAuthRevocationJournal %s: replaying into the "
@@ -128,25 +147,49 @@ static apr_status_t replay(apr_pool_t *p, gk_store_t *st,
                              replay_one, st, stats);
 }
 
-/* Replay the journal into st, then write the sentinel on every server:
- * GK_STORE_OK, or the failure (GK_STORE_ERROR for the journal's). */
+static apr_uint64_t epoch_get(void)
+{
+    return __atomic_load_n(&known_epoch, __ATOMIC_ACQUIRE);
+}
+
+static void epoch_set(apr_uint64_t e)
+{
+    __atomic_store_n(&known_epoch, e, __ATOMIC_RELEASE);
+}
+
+/* Replay the journal into st; then, when epoch is 0 (the sentinel was
+ * missing), write the sentinel on every server with a new random epoch.
+ * GK_STORE_OK and the epoch the store now holds this journal in
+ * (*epoch), or the failure (GK_STORE_ERROR for the journal's). */
 static gk_store_result_e replay_and_mark(apr_pool_t *p, gk_store_t *st,
+                                         apr_uint64_t *epoch,
                                          gk_journal_stats_t *stats)
 {
     char sentinel[GK_REVOKE_KEY_SIZE];
     apr_size_t slen = gk_revoke_sentinel_key(sentinel);
+    apr_uint64_t e = 0;
 
     if (replay(p, st, stats) != APR_SUCCESS) {
         return GK_STORE_ERROR;
     }
-    return gk_store_set_all(st, sentinel, slen, 1, GK_STORE_NO_EXPIRY,
+    if (*epoch) {
+        return GK_STORE_OK;
+    }
+    while (!e) {
+        if (gk_rand_bytes(&e, sizeof(e)) != APR_SUCCESS) {
+            return GK_STORE_ERROR;
+        }
+    }
+    *epoch = e;
+    return gk_store_set_all(st, sentinel, slen, e, GK_STORE_NO_EXPIRY,
                             apr_time_sec(apr_time_now()));
 }
 
-/* memcached, in the parent at each start and restart: when the sentinel
- * is missing (memcached restarted while httpd was down, or this is the
- * first start), replay before any child runs, on a connection closed
- * again before the children fork (ptemp). A memcached that does not
+/* memcached, in the parent at each start and restart: replay the journal
+ * (memcached may have restarted while httpd was down, and another front
+ * end written the sentinel back since), writing the sentinel when it is
+ * missing; on a connection closed again before the children fork
+ * (ptemp). The children inherit the epoch. A memcached that does not
  * answer now is left to the children: their first lookup replays. */
 static void mc_startup(apr_pool_t *ptemp, server_rec *s)
 {
@@ -155,23 +198,29 @@ static void mc_startup(apr_pool_t *ptemp, server_rec *s)
     gk_journal_stats_t stats;
     gk_store_result_e res;
     const char *err = NULL;
-    apr_uint64_t value;
+    apr_uint64_t epoch = 0;
     gk_store_t *st;
 
     memset(&stats, 0, sizeof(stats));
+    epoch_set(0);
     if (gk_store_mc_create(ptemp, mc_conf, mc_timeout, 1, &st, &err)
         != APR_SUCCESS) {
         res = GK_STORE_ERROR;
     }
     else if ((res = gk_store_get(st, sentinel, slen,
-                                 apr_time_sec(apr_time_now()), &value))
-             == GK_STORE_NOT_FOUND) {
-        res = replay_and_mark(ptemp, st, &stats);
-        if (res == GK_STORE_OK) {
+                                 apr_time_sec(apr_time_now()), &epoch))
+                 == GK_STORE_OK
+             || res == GK_STORE_NOT_FOUND) {
+        if (res == GK_STORE_NOT_FOUND) {
+            epoch = 0;
+        }
+        if ((res = replay_and_mark(ptemp, st, &epoch, &stats))
+            == GK_STORE_OK) {
+            epoch_set(epoch);
             ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, GKLOGNO(10086)
-                         "revocation store: memcached had no sentinel: "
-                         "%lu revocation(s) replayed from %s",
-                         (unsigned long)stats.live, journal_path);
+                         "revocation store: %lu revocation(s) replayed from "
+                         "%s into memcached", (unsigned long)stats.live,
+                         journal_path);
         }
     }
     if (res != GK_STORE_OK) {
@@ -478,8 +527,12 @@ static const rv_keys_t *token_keys(gk_verified_t *v, const char *token,
 /* After a lookup that missed the sentinel: replay this front end's
  * journal (one thread of the process at a time; a thread that waited for
  * another's replay does not replay again) and write the sentinel. */
-static gk_store_result_e mc_recover(request_rec *r, apr_uint32_t seen)
+static gk_store_result_e mc_recover(request_rec *r, apr_uint32_t seen,
+                                    apr_uint64_t epoch)
 {
+    const char *why = epoch ? "a new epoch: another front end replayed "
+                              "into memcached"
+                            : "no sentinel: memcached restarted or evicted";
     gk_journal_stats_t stats;
     gk_store_result_e res;
 
@@ -488,18 +541,21 @@ static gk_store_result_e mc_recover(request_rec *r, apr_uint32_t seen)
         apr_thread_mutex_unlock(replay_lock);
         return GK_STORE_OK;
     }
-    if ((res = replay_and_mark(r->pool, store, &stats)) == GK_STORE_OK) {
+    memset(&stats, 0, sizeof(stats));
+    if ((res = replay_and_mark(r->pool, store, &epoch, &stats))
+        == GK_STORE_OK) {
+        epoch_set(epoch);
         apr_atomic_inc32(&replays);
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, GKLOGNO(10076)
-                      "revocation store: the sentinel was missing (memcached "
-                      "restarted or evicted): %lu revocation(s) replayed "
-                      "from %s", (unsigned long)stats.live, journal_path);
+                      "revocation store (%s): %lu revocation(s) replayed "
+                      "from %s", why, (unsigned long)stats.live,
+                      journal_path);
     }
     else {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, GKLOGNO(10077)
-                      "revocation store: the sentinel was missing and the "
-                      "replay of %s failed (%s): GKAuthRevocationOnStoreError "
-                      "applies", journal_path, gk_store_result_name(res));
+                      "revocation store (%s): the replay of %s failed (%s): "
+                      "GKAuthRevocationOnStoreError applies", why,
+                      journal_path, gk_store_result_name(res));
     }
     apr_thread_mutex_unlock(replay_lock);
     return res;
@@ -545,12 +601,16 @@ static gk_store_result_e lookup(request_rec *r, const rv_keys_t *k,
                                     group ? GK_REVOKE_KEY_LEN : 0, keys,
                                     klens, n, now, values, results);
         current = NULL;
-        if (res == GK_STORE_OK && mc_conf
-            && results[isent] == GK_STORE_NOT_FOUND) {
-            /* memcached restarted or evicted: replay, then once more;
-             * still no sentinel after a replay: memcached is losing what
-             * it is given (full without -M) */
-            res = attempt ? GK_STORE_ERROR : mc_recover(r, seen);
+        if (res == GK_STORE_OK && mc_conf && attempt == 0
+            && (results[isent] == GK_STORE_NOT_FOUND
+                || (results[isent] == GK_STORE_OK
+                    && values[isent] != epoch_get()))) {
+            /* memcached restarted or evicted (no sentinel), or another
+             * front end replayed into it since (a new epoch): replay this
+             * front end's journal, then look up once more */
+            res = mc_recover(r, seen, results[isent] == GK_STORE_OK
+                                          ? values[isent]
+                                          : 0);
             if (res == GK_STORE_OK) {
                 continue;
             }
