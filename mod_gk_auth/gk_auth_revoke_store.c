@@ -351,6 +351,7 @@ int gk_auth_revoke_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 {
     const gk_auth_srv_conf_t *sc =
         ap_get_module_config(s->module_config, &gk_auth_module);
+
     /* the first of the two passes at startup only checks */
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;
