@@ -4,6 +4,7 @@ than GKAuthMaxTokenLifetime refused (GK10060); the store-wide directives
 refused in a <VirtualHost>; and GKAuthRevocation Off at server level makes
 no store (no journal), while one location saying On makes it."""
 
+import jwt
 import pytest
 
 from gkhttpd import GkConf
@@ -161,3 +162,29 @@ class TestRevokeOffMakesNoStore:
         self._start(env, keys, journal, "")
         assert journal.exists()
         assert env.error_log.find(tag="GK10070")
+
+
+class TestMaxLifetimeCapsDefault:
+
+    def test_gk_auth_rvc_20_default_token_lifetime_capped(self, env, keys):
+        """GKAuthMaxTokenLifetime under the default GKTokenLifetime (15
+        minutes): gk-token issues tokens of GKAuthMaxTokenLifetime."""
+        from test_auth_token import PW, htpasswd, issued, login, post
+        d = env.data_dir / "rvc-cap"
+        d.mkdir(parents=True, exist_ok=True)
+        users = htpasswd(d / "users.htpasswd", {"alice": PW["alice"]})
+        conf = GkConf(env, extra_modules=["authn_file"])
+        conf.add("GKAuthMaxTokenLifetime 5m")
+        conf.add("GKTokenKey ES256 %s" % keys["p256"].priv_path)
+        conf.add_location("/token", """
+            SetHandler gk-token
+            AuthUserFile %s
+        """ % users)
+        conf.install()
+        env.make_readable()
+        env.apache_restart()
+        tok = issued(post(env, "/token", login("alice")))
+        assert tok["expires_in"] == 300
+        claims = jwt.decode(tok["access_token"],
+                            options={"verify_signature": False})
+        assert claims["exp"] - claims["iat"] == 300
