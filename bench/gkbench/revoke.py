@@ -341,7 +341,7 @@ def cg_trips(results):
     extra = [t - n for n, t in zip(ns, per_run)]
     exact = len(set(extra)) == 1
     return ["memcached round trips per request under callgrind "
-            f"(revoke-mc, counted by the proxy): runs of "
+            "(revoke-mc, counted by the proxy): runs of "
             + ", ".join(f"{n} requests: {t}" for n, t in zip(ns, per_run))
             + f"; (run N − run 0) / N = {(per_run[1] - per_run[0]) / CG_N:.4f}"
             + (" EXACT (1 per request" if exact and per_run[1] - per_run[0]
