@@ -25,13 +25,15 @@ void gk_verified_ref(gk_verified_t *v)
     apr_atomic_inc32(&v->refs);
 }
 
-void *gk_verified_memo_set(gk_verified_t *v, void *memo,
+void *gk_verified_memo_set(gk_verified_t *v, int slot, void *memo,
                            void (*free_fn)(void *))
 {
     void *prev;
 
-    v->memo_free = free_fn;
-    prev = apr_atomic_casptr((volatile void **)&v->memo, memo, NULL);
+    /* the same function for a slot from every thread: written before the
+     * memo is published */
+    v->memo_free[slot] = free_fn;
+    prev = apr_atomic_casptr((volatile void **)&v->memo[slot], memo, NULL);
     if (prev) {
         free_fn(memo);
         return prev;
@@ -42,8 +44,11 @@ void *gk_verified_memo_set(gk_verified_t *v, void *memo,
 void gk_verified_unref(gk_verified_t *v)
 {
     if (v && !apr_atomic_dec32(&v->refs)) {
-        if (v->memo) {
-            v->memo_free(v->memo);
+        int i;
+        for (i = 0; i < GK_VERIFIED_MEMOS; i++) {
+            if (v->memo[i]) {
+                v->memo_free[i](v->memo[i]);
+            }
         }
         json_decref(v->payload);
         free(v->token); /* payload_text shares v's allocation */

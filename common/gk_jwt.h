@@ -52,6 +52,9 @@ typedef enum {
     GK_TYP_OTHER
 } gk_typ_e;
 
+/* The memo slots of a verified record. */
+#define GK_VERIFIED_MEMOS 2
+
 typedef struct gk_verified_t {
     apr_uint32_t refs;          /* atomic */
     json_t *payload;            /* the claims (an object) */
@@ -70,16 +73,18 @@ typedef struct gk_verified_t {
     const void *ring;
     apr_uint32_t gen;
     apr_int64_t cached_until;
-    /* What a user of the record derived from it, set once (see
-     * gk_verified_memo_set), freed with the record. */
-    void *volatile memo;
-    void (*memo_free)(void *memo);
+    /* What users of the record derived from it, one slot each (mod_gk_auth
+     * numbers them), each set once (see gk_verified_memo_set), freed
+     * with the record. */
+    void *volatile memo[GK_VERIFIED_MEMOS];
+    void (*memo_free[GK_VERIFIED_MEMOS])(void *memo);
 } gk_verified_t;
 
 void gk_verified_ref(gk_verified_t *v);
-/* Attach memo (malloc'd) once: returns memo, or the memo another thread
- * attached first (then memo is freed with free_fn). */
-void *gk_verified_memo_set(gk_verified_t *v, void *memo,
+/* Attach memo (malloc'd) once to slot (0..GK_VERIFIED_MEMOS-1): returns
+ * memo, or the memo another thread attached first (then memo is freed
+ * with free_fn). */
+void *gk_verified_memo_set(gk_verified_t *v, int slot, void *memo,
                            void (*free_fn)(void *));
 void gk_verified_unref(gk_verified_t *v);
 

@@ -802,6 +802,7 @@ fail_all:
 
 static const gk_store_ops_t mc_ops = {
     "memcached", mc_incr, mc_decr, mc_add, mc_get, mc_get_multi,
+    NULL,        NULL,    NULL, /* set_in, get_multi_in, set_all: next */
 };
 
 /* Pool cleanup: the pool (and its handles), then the master. */

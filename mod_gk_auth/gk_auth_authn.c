@@ -135,10 +135,32 @@ static int find_token(request_rec *r, const gk_auth_dir_conf_t *conf,
 
 /* ---- verification --------------------------------------------------------- */
 
-static apr_status_t release_verified(void *data)
+apr_status_t gk_auth_release_verified(void *data)
 {
     gk_verified_unref(data);
     return APR_SUCCESS;
+}
+
+gk_status_e gk_auth_verify_signature(const gk_keyring_t *ring,
+                                     const char *token, apr_size_t len,
+                                     apr_uint32_t *gen, gk_verified_t **out)
+{
+    const apr_array_header_t *sets[2];
+    gk_keygen_t *g = NULL;
+    gk_status_e st;
+    int n = 0;
+
+    sets[n++] = ring->keys;
+    if (ring->jwks) {
+        g = gk_jwks_acquire(ring->jwks);
+        sets[n++] = g->keys;
+        *gen = g->gen;
+    }
+    st = gk_jwt_verify(token, len, sets, n, out);
+    if (g) {
+        gk_jwks_release(ring->jwks, g);
+    }
+    return st;
 }
 
 /* The verified record for token under conf's keys, from the cache or
@@ -147,12 +169,9 @@ static gk_status_e verify(request_rec *r, const gk_keyring_t *ring,
                           const char *token, apr_size_t len, apr_int64_t now,
                           gk_verified_t **out)
 {
-    const apr_array_header_t *sets[2];
     apr_uint32_t gen = 0;
-    gk_keygen_t *g = NULL;
     gk_verified_t *v;
     gk_status_e st;
-    int n = 0;
 
     if (ring->jwks) {
         gk_jwks_refresh(ring->jwks, (apr_uint32_t)now);
@@ -160,16 +179,7 @@ static gk_status_e verify(request_rec *r, const gk_keyring_t *ring,
     }
     v = gk_tokcache_get(token_cache, token, len, ring, gen, now);
     if (!v) {
-        sets[n++] = ring->keys;
-        if (ring->jwks) {
-            g = gk_jwks_acquire(ring->jwks);
-            sets[n++] = g->keys;
-            gen = g->gen;
-        }
-        st = gk_jwt_verify(token, len, sets, n, &v);
-        if (g) {
-            gk_jwks_release(ring->jwks, g);
-        }
+        st = gk_auth_verify_signature(ring, token, len, &gen, &v);
         if (st != GK_OK) {
             /* A token that verifies is base64url, a b64token; only a
              * failure needs the check that tells 400 from 401. */
@@ -177,7 +187,7 @@ static gk_status_e verify(request_rec *r, const gk_keyring_t *ring,
         }
         gk_tokcache_put(token_cache, v, token, len, ring, gen, now);
     }
-    apr_pool_cleanup_register(r->pool, v, release_verified,
+    apr_pool_cleanup_register(r->pool, v, gk_auth_release_verified,
                               apr_pool_cleanup_null);
     *out = v;
     return GK_OK;
@@ -236,6 +246,49 @@ static int find_user(request_rec *r, const gk_auth_dir_conf_t *conf,
     return OK;
 }
 
+/* The denylist (gk_auth_revoke_store.c): a revoked token is refused
+ * before any Require; a failing store answers per
+ * GKAuthRevocationOnStoreError. */
+static int check_revoked(request_rec *r, gk_verified_t *v, const char *token,
+                         apr_size_t len, apr_int64_t now)
+{
+    static volatile apr_uint32_t said;
+    const gk_auth_srv_conf_t *sc;
+
+    switch (gk_auth_revoked(r, v, token, len, now)) {
+    case GK_AUTH_RV_OK:
+        return OK;
+    case GK_AUTH_RV_REVOKED:
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, GKLOGNO(10079)
+                      "bearer token refused: revoked");
+        return gk_auth_deny(r, HTTP_UNAUTHORIZED, "invalid_token",
+                            GK_REASON_REVOKED);
+    default:
+        break;
+    }
+    sc = ap_get_module_config(r->server->module_config, &gk_auth_module);
+    if (!gk_auth_conf_rv_deny_on_error(sc)) {
+        if (gk_ap_once_per(&said, 60)) {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, GKLOGNO(10080)
+                          "the revocation store fails: tokens are admitted "
+                          "unchecked (GKAuthRevocationOnStoreError allow; "
+                          "said once a minute)");
+        }
+        return OK;
+    }
+    if (gk_ap_once_per(&said, 60)) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, GKLOGNO(10081)
+                      "the revocation store fails: tokens are answered 503 "
+                      "(GKAuthRevocationOnStoreError deny; said once a "
+                      "minute)");
+    }
+    apr_table_setn(r->err_headers_out, "Retry-After", "1");
+    gk_ap_problem_set(r, HTTP_SERVICE_UNAVAILABLE, GK_REASON_STORE_ERROR,
+                      NULL);
+    gk_auth_note_outcome(r, GK_REASON_STORE_ERROR);
+    return HTTP_SERVICE_UNAVAILABLE;
+}
+
 int gk_auth_check_authn(request_rec *r)
 {
     const char *type = ap_auth_type(r), *token, *user;
@@ -280,10 +333,16 @@ int gk_auth_check_authn(request_rec *r)
     if (st != GK_OK) {
         return refuse_token(r, st);
     }
+    if (gk_auth_conf_revocation(conf)
+        && (rv = check_revoked(r, v, token, len, now)) != OK) {
+        return rv;
+    }
     if ((rv = find_user(r, conf, v, &user)) != OK) {
         return rv;
     }
     req->v = v;
+    req->token = token;
+    req->token_len = len;
     req->user = user;
     r->user = (char *)user;
     r->ap_auth_type = (char *)type;

@@ -153,6 +153,7 @@ void *gk_auth_create_dir_conf(apr_pool_t *p, char *dir)
     c->jwks_max_age = GK_UNSET;
     c->token_lifetime = GK_UNSET;
     c->token_max_body = GK_UNSET;
+    c->revocation = GK_UNSET;
     return c;
 }
 
@@ -193,6 +194,9 @@ void *gk_auth_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     c->token_max_body = MERGE_INT(token_max_body);
     c->dummy_hash = MERGE_PTR(dummy_hash);
     c->token_cookie = MERGE_PTR(token_cookie);
+    c->token_lifetime_where = MERGE_PTR(token_lifetime_where);
+    c->revocation = MERGE_INT(revocation);
+    c->revoke_admin_role = MERGE_PTR(revoke_admin_role);
     return c;
 }
 
@@ -202,6 +206,8 @@ void *gk_auth_create_srv_conf(apr_pool_t *p, server_rec *s)
 
     c->cache_size = GK_UNSET;
     c->cache_lifetime = GK_UNSET;
+    c->max_token_lifetime = GK_UNSET;
+    c->rv_deny_on_error = GK_UNSET;
     return c;
 }
 
@@ -212,6 +218,16 @@ void *gk_auth_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
 
     c->cache_size = MERGE_INT(cache_size);
     c->cache_lifetime = MERGE_INT(cache_lifetime);
+    c->max_token_lifetime = MERGE_INT(max_token_lifetime);
+    c->max_token_lifetime_where = MERGE_PTR(max_token_lifetime_where);
+    c->rv_deny_on_error = MERGE_INT(rv_deny_on_error);
+    /* the revocation store is the main server's */
+    c->rv_store_where = base->rv_store_where;
+    c->rv_shm_size = base->rv_shm_size;
+    c->rv_mc_conf = base->rv_mc_conf;
+    c->rv_mc_timeout = base->rv_mc_timeout;
+    c->rv_journal = base->rv_journal;
+    c->rv_key = base->rv_key;
     return c;
 }
 
@@ -552,24 +568,37 @@ static const char *set_token_providers(cmd_parms *cmd, void *dc, int argc,
     return NULL;
 }
 
-static const char *set_token_lifetime(cmd_parms *cmd, void *dc,
-                                      const char *arg)
+const char *gk_auth_parse_duration(cmd_parms *cmd, const char *arg, int max,
+                                   int *out)
 {
     gk_rate_t rate;
     char *spec = apr_pstrcat(cmd->temp_pool, "1/", arg, NULL);
-    int v;
 
     /* seconds, or a duration with a unit: the rate grammar's windows */
-    if (apr_isdigit(*arg) && !gk_ap_parse_int(cmd, arg, 1, 31 * 86400, &v)) {
-        ((gk_auth_dir_conf_t *)dc)->token_lifetime = v;
+    if (apr_isdigit(*arg) && !gk_ap_parse_int(cmd, arg, 1, max, out)) {
         return NULL;
     }
-    if (apr_isdigit(*arg) && !gk_rate_parse(cmd->temp_pool, spec, &rate)) {
-        ((gk_auth_dir_conf_t *)dc)->token_lifetime = (int)rate.window;
+    if (apr_isdigit(*arg) && !gk_rate_parse(cmd->temp_pool, spec, &rate)
+        && rate.window <= (apr_uint32_t)max) {
+        *out = (int)rate.window;
         return NULL;
     }
-    return gk_ap_cmd_error(cmd, "'%s' is not seconds (1 to 2678400) or a "
-                           "duration such as 15m, 1h, 1d", arg);
+    return gk_ap_cmd_error(cmd, "'%s' is not seconds (1 to %d) or a "
+                           "duration such as 15m, 1h, 1d", arg, max);
+}
+
+static const char *set_token_lifetime(cmd_parms *cmd, void *dc,
+                                      const char *arg)
+{
+    gk_auth_dir_conf_t *c = dc;
+    const char *e = gk_auth_parse_duration(cmd, arg, 31 * 86400,
+                                           &c->token_lifetime);
+
+    if (!e) {
+        /* held against GKAuthMaxTokenLifetime at startup */
+        c->token_lifetime_where = gk_ap_where(cmd);
+    }
+    return e;
 }
 
 static const char *set_dummy_cost(cmd_parms *cmd, void *dc, const char *arg)
@@ -676,5 +705,36 @@ const command_rec gk_auth_cmds[] = {
                   (void *)&jwks_max_age_slot, ADMIN,
                   "How long clients may cache the published keys, in "
                   "seconds"),
+    AP_INIT_FLAG("GKAuthRevocation", ap_set_flag_slot, DIR_FIELD(revocation),
+                 RSRC_CONF | ACCESS_CONF | OR_AUTHCFG,
+                 "Whether tokens are looked up in the revocation list: On "
+                 "or Off"),
+    AP_INIT_TAKE_ARGV("GKAuthRevocationStore", gk_auth_set_revocation_store,
+                      NULL, RSRC_CONF,
+                      "Where revocations live: shm [size=ENTRIES], or "
+                      "memcached \"LIBMEMCACHED-CONFIG\""),
+    AP_INIT_TAKE1("GKAuthRevocationStoreTimeout",
+                  gk_auth_set_revocation_timeout, NULL, RSRC_CONF,
+                  "How long a request waits for memcached at most, in "
+                  "milliseconds (connect and each reply)"),
+    AP_INIT_TAKE1("GKAuthRevocationOnStoreError",
+                  gk_auth_set_revocation_on_error, NULL, RSRC_CONF,
+                  "When the revocation store fails: allow (admit the token) "
+                  "or deny (503)"),
+    AP_INIT_TAKE1("GKAuthRevocationJournal", gk_auth_set_revocation_journal,
+                  NULL, RSRC_CONF,
+                  "The file revocations are appended to and replayed from"),
+    AP_INIT_TAKE1("GKAuthRevocationKeySecret", gk_auth_set_revocation_secret,
+                  NULL, RSRC_CONF,
+                  "A file whose SHA-256 keys the hashes of revocation keys, "
+                  "the same on every front end sharing a store"),
+    AP_INIT_TAKE1("GKAuthMaxTokenLifetime", gk_auth_set_max_token_lifetime,
+                  NULL, RSRC_CONF,
+                  "The longest lifetime of the tokens accepted, for which "
+                  "log-outs are kept: seconds, or with a unit (1h, 1d)"),
+    AP_INIT_TAKE1("GKRevokeAdminRole", gk_auth_set_revoke_admin_role, NULL,
+                  ADMIN,
+                  "The role whose holders may revoke any token at "
+                  "gk-revoke"),
     {NULL}
 };

@@ -131,7 +131,7 @@ static void derive(request_rec *r, gk_auth_req_t *req)
     const void *rc = gk_auth_conf_roles_claim(req->conf);
     const void *pc = gk_auth_conf_perms_claim(req->conf);
     const void *rp = req->conf->role_perms;
-    identity_memo_t *m = req->v->memo;
+    identity_memo_t *m = req->v->memo[GK_AUTH_MEMO_IDENTITY];
     apr_size_t size, re, pe, ce;
     char *at;
 
@@ -183,7 +183,7 @@ static void derive(request_rec *r, gk_auth_req_t *req)
         memcpy(at + re + pe, req->claims_env, ce);
         m->claims_env = at + re + pe;
     }
-    gk_verified_memo_set(req->v, m, free);
+    gk_verified_memo_set(req->v, GK_AUTH_MEMO_IDENTITY, m, free);
 }
 
 const apr_array_header_t *gk_auth_roles(request_rec *r, gk_auth_req_t *req)

@@ -466,6 +466,9 @@ int gk_auth_check_config(apr_pool_t *pconf, apr_pool_t *plog,
     int main_count = main_core->sec_url ? main_core->sec_url->nelts : 0;
     int serves = main_server_serves(main_server), refused = 0;
 
+    if (gk_auth_revoke_check_config(ptemp, s) != OK) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
     ck.p = ptemp;
     ck.auth_type = APR_RETRIEVE_OPTIONAL_FN(authn_ap_auth_type);
     ck.authn_core = ap_find_linked_module("mod_authn_core.c");

@@ -202,7 +202,7 @@ static apr_array_header_t *user_roles(request_rec *r, gk_auth_roles_t *rf,
 
 /* ---- answers --------------------------------------------------------------- */
 
-static void no_store(request_rec *r)
+void gk_auth_no_store(request_rec *r)
 {
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     apr_table_setn(r->headers_out, "Pragma", "no-cache");
@@ -211,7 +211,7 @@ static void no_store(request_rec *r)
 static int send_json(request_rec *r, int status, const char *body)
 {
     r->status = status;
-    no_store(r);
+    gk_auth_no_store(r);
     ap_set_content_type(r, "application/json");
     ap_set_content_length(r, (apr_off_t)strlen(body));
     if (!r->header_only) {
@@ -259,6 +259,52 @@ static int read_body(request_rec *r, apr_size_t max, char **body,
     buf[got] = '\0';
     *body = buf;
     *len = got;
+    return OK;
+}
+
+int gk_auth_oauth_error(request_rec *r, int status, const char *error,
+                        const char *description)
+{
+    return oauth_error(r, status, error, description);
+}
+
+int gk_auth_read_form(request_rec *r, const gk_auth_dir_conf_t *c,
+                      const char *post_only, apr_table_t **form)
+{
+    const char *dup = NULL;
+    apr_size_t len;
+    char *body;
+    int rc;
+
+    *form = NULL;
+    if (r->method_number != M_POST) {
+        ap_allow_methods(r, REPLACE_ALLOW, "POST", NULL);
+        apr_table_setn(r->headers_out, "Allow", "POST");
+        return oauth_error(r, HTTP_METHOD_NOT_ALLOWED, "invalid_request",
+                           post_only);
+    }
+    if (!gk_form_media_type_ok(apr_table_get(r->headers_in,
+                                             "Content-Type"))) {
+        return oauth_error(r, HTTP_BAD_REQUEST, "invalid_request",
+                           "the body must be "
+                           "application/x-www-form-urlencoded");
+    }
+    rc = read_body(r, (apr_size_t)gk_auth_conf_token_max_body(c), &body,
+                   &len);
+    if (rc == HTTP_REQUEST_ENTITY_TOO_LARGE) {
+        return oauth_error(r, rc, "invalid_request",
+                           "the request body is too large");
+    }
+    if (rc != OK) {
+        return oauth_error(r, HTTP_BAD_REQUEST, "invalid_request",
+                           "the request body could not be read");
+    }
+    if (gk_form_parse(r->pool, body, len, 16, form, &dup)) {
+        *form = NULL;
+        return oauth_error(r, HTTP_BAD_REQUEST, "invalid_request",
+                           dup ? "a parameter is repeated"
+                               : "the body is not a valid form");
+    }
     return OK;
 }
 
@@ -400,45 +446,21 @@ int gk_auth_token_handler(request_rec *r)
     const gk_auth_dir_conf_t *c;
     const gk_sign_key_t *key;
     apr_table_t *form;
-    const char *dup = NULL, *user, *password, *grant, *scope, *e, *json;
+    const char *user, *password, *grant, *scope, *e, *json;
     const char *token, *granted = NULL, *answer;
     apr_array_header_t *roles, *perms;
     gk_sign_claims_t cl;
     apr_size_t len;
     apr_int64_t now;
-    char *body;
-    int rc, lifetime;
+    int rc, lifetime, max_lifetime;
 
     if (!r->handler || strcmp(r->handler, GK_AUTH_TOKEN_HANDLER)) {
         return DECLINED;
     }
     c = ap_get_module_config(r->per_dir_config, &gk_auth_module);
-    if (r->method_number != M_POST) {
-        ap_allow_methods(r, REPLACE_ALLOW, "POST", NULL);
-        apr_table_setn(r->headers_out, "Allow", "POST");
-        return oauth_error(r, HTTP_METHOD_NOT_ALLOWED, "invalid_request",
-                           "the token endpoint takes POST");
-    }
-    if (!gk_form_media_type_ok(apr_table_get(r->headers_in,
-                                             "Content-Type"))) {
-        return oauth_error(r, HTTP_BAD_REQUEST, "invalid_request",
-                           "the body must be "
-                           "application/x-www-form-urlencoded");
-    }
-    rc = read_body(r, (apr_size_t)gk_auth_conf_token_max_body(c), &body,
-                   &len);
-    if (rc == HTTP_REQUEST_ENTITY_TOO_LARGE) {
-        return oauth_error(r, rc, "invalid_request",
-                           "the request body is too large");
-    }
-    if (rc != OK) {
-        return oauth_error(r, HTTP_BAD_REQUEST, "invalid_request",
-                           "the request body could not be read");
-    }
-    if (gk_form_parse(r->pool, body, len, 16, &form, &dup)) {
-        return oauth_error(r, HTTP_BAD_REQUEST, "invalid_request",
-                           dup ? "a parameter is repeated"
-                               : "the body is not a valid form");
+    rc = gk_auth_read_form(r, c, "the token endpoint takes POST", &form);
+    if (!form) {
+        return rc;
     }
     grant = gk_form_get(form, "grant_type");
     if (grant && strcmp(grant, "password")) {
@@ -500,6 +522,13 @@ int gk_auth_token_handler(request_rec *r)
     }
     now = apr_time_sec(apr_time_now());
     lifetime = gk_auth_conf_token_lifetime(c);
+    /* a GKTokenLifetime longer than GKAuthMaxTokenLifetime is refused at
+     * startup; the default (15 minutes) is held to it here */
+    max_lifetime = gk_auth_conf_max_token_lifetime(
+        ap_get_module_config(r->server->module_config, &gk_auth_module));
+    if (lifetime > max_lifetime) {
+        lifetime = max_lifetime;
+    }
     cl.iss = gk_auth_conf_token_issuer(c);
     cl.aud = gk_auth_conf_token_audience(c);
     cl.sub = user;

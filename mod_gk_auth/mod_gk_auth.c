@@ -23,6 +23,7 @@ static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
     gk_ap_log_init(gk_auth_module.module_index);
     gk_auth_conf_init_defaults(pconf);
     gk_auth_token_init(pconf);
+    gk_auth_revoke_register_mutex(pconf);
     return OK;
 }
 
@@ -32,6 +33,7 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
      * be handed out again by every child: jti values */
     gk_rand_child_init();
     gk_auth_child_init(pchild, s);
+    gk_auth_revoke_child_init(pchild, s);
 }
 
 static void register_hooks(apr_pool_t *p)
@@ -43,6 +45,9 @@ static void register_hooks(apr_pool_t *p)
     gk_ap_problem_register("GK_AUTH_PROBLEM", gk_auth_problem_slot);
     ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(gk_auth_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* the revocation store: made and replayed from its journal */
+    ap_hook_post_config(gk_auth_revoke_post_config, NULL, NULL,
+                        APR_HOOK_MIDDLE);
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_header_parser(gk_auth_header_parser, NULL, NULL,
                           APR_HOOK_REALLY_FIRST);
@@ -55,6 +60,8 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_handler(gk_auth_jwks_handler, NULL, NULL, APR_HOOK_MIDDLE);
     /* SetHandler gk-token: tokens for first-party clients */
     ap_hook_handler(gk_auth_token_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    /* SetHandler gk-revoke: logout and revocation */
+    ap_hook_handler(gk_auth_revoke_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_insert_error_filter(gk_ap_problem_insert_error_filter, NULL,
                                 NULL, APR_HOOK_MIDDLE);
     /* mod_gk_log's correlation IDs and audit events, when loaded */

@@ -730,8 +730,7 @@ END_TEST
 
 START_TEST(stats_refuses_other_store)
 {
-    static const gk_store_ops_t other = {"other", NULL, NULL,
-                                         NULL,    NULL, NULL};
+    static const gk_store_ops_t other = {.name = "other"};
     gk_store_t s = {&other, NULL};
     gk_store_shm_stats_t st;
 
