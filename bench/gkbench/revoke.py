@@ -152,8 +152,14 @@ def config_block(s, port):
         Server("gk-" + ALG, "gk", ALG, 0), port)
     cg = port == s.cg_port
     load = f"LoadModule gk_auth_module {GK_SNAP}\n"
+    # every server has the same <Location> blocks: the same walk per
+    # request
+    revoke_loc = ("<Location /revoke>\n"
+                  "    SetHandler gk-revoke\n"
+                  "    GKRevokeAdminRole admin\n"
+                  "</Location>\n")
     if s.name == OFF:
-        return load + "GKAuthRevocation Off\n", body
+        return load + "GKAuthRevocation Off\n" + revoke_loc, body
     _fresh_dir()
     j = journal(s.name)
     if s.name != SHM10K:
@@ -172,11 +178,7 @@ def config_block(s, port):
         load += (f'GKAuthRevocationStore memcached '
                  f'"--SERVER=127.0.0.1:{port}"\n'
                  f"GKAuthRevocationKeySecret {secret_file()}\n")
-    load += ("<Location /revoke>\n"
-             "    SetHandler gk-revoke\n"
-             "    GKRevokeAdminRole admin\n"
-             "</Location>\n")
-    return load, body
+    return load + revoke_loc, body
 
 
 def mint(sub, jti, ttl=12 * 3600):
