@@ -21,7 +21,7 @@
  *
  * Directives: GK<Area><Name>, the area naming the module:
  *
- *   mod_gk_auth       GKAuth GKToken
+ *   mod_gk_auth       GKAuth GKToken GKRevoke
  *   mod_gk_headers    GKSecurity GKCORS GKHSTS GKRequireHTTPS GKTrustedProxies
  *   mod_gk_headers    GKCSPNonce GKProblemJSON
  *   mod_gk_ratelimit  GKRateLimit

@@ -284,7 +284,7 @@ static int check_revoked(request_rec *r, gk_verified_t *v, const char *token,
     }
     apr_table_setn(r->err_headers_out, "Retry-After", "1");
     gk_ap_problem_set(r, HTTP_SERVICE_UNAVAILABLE, GK_REASON_STORE_ERROR,
-                      NULL);
+                      "the revocation store is unavailable");
     gk_auth_note_outcome(r, GK_REASON_STORE_ERROR);
     return HTTP_SERVICE_UNAVAILABLE;
 }

@@ -21,6 +21,7 @@
 
 #include <openssl/evp.h>
 
+#include "gk_ap_store_conf.h"
 #include "gk_auth_private.h"
 #include "gk_file.h"
 #include "gk_revoke.h"
@@ -65,35 +66,11 @@ const char *gk_auth_set_revocation_store(cmd_parms *cmd, void *dc, int argc,
 {
     gk_auth_srv_conf_t *c = srv_conf(cmd);
     const char *e = main_server_only(cmd);
-    int i;
 
-    if (e) {
+    if (e || (e = gk_ap_store_parse(cmd, argc, argv, GK_AUTH_RV_SHM_MIN,
+                                    GK_AUTH_RV_SHM_MAX, "ENTRIES",
+                                    &c->rv_mc_conf, &c->rv_shm_size))) {
         return e;
-    }
-    if (argc == 2 && !strcasecmp(argv[0], "memcached")) {
-        if ((e = gk_store_mc_check_config(cmd->temp_pool, argv[1]))) {
-            return gk_ap_cmd_error(cmd, "memcached \"%s\": %s", argv[1], e);
-        }
-        c->rv_mc_conf = argv[1];
-        c->rv_shm_size = 0;
-    }
-    else if (argc >= 1 && !strcasecmp(argv[0], "shm")) {
-        c->rv_mc_conf = NULL;
-        c->rv_shm_size = 0;
-        for (i = 1; i < argc; i++) {
-            if (strncasecmp(argv[i], "size=", 5)) {
-                return gk_ap_cmd_error(cmd, "'%s' is not size=N", argv[i]);
-            }
-            if ((e = gk_ap_parse_int(cmd, argv[i] + 5, GK_AUTH_RV_SHM_MIN,
-                                     GK_AUTH_RV_SHM_MAX, &c->rv_shm_size))) {
-                return e;
-            }
-        }
-    }
-    else {
-        return gk_ap_cmd_error(cmd, "takes shm [size=ENTRIES] or memcached "
-                               "\"LIBMEMCACHED-CONFIG\" (one quoted "
-                               "string, such as \"--SERVER=10.0.0.5:11211\")");
     }
     c->rv_store_where = gk_ap_where(cmd);
     return NULL;

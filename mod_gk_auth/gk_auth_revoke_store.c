@@ -92,20 +92,12 @@ void gk_auth_revoke_register_mutex(apr_pool_t *pconf)
 
 /* ---- the journal -------------------------------------------------------- */
 
-/* The group an entry was written in. TEMPORARY until the journal records
- * it (wt/store): a subject's cutoff is in its own group; a token's is
- * not known here. */
-static const char *entry_group(const gk_journal_entry_t *e)
-{
-    return e->kind == GK_REVOKE_KIND_SUBJECT ? e->key : NULL;
-}
-
 /* One journal entry into the store, in its group. */
 static apr_status_t replay_one(const gk_journal_entry_t *e, void *baton)
 {
     gk_store_t *st = baton;
     apr_int64_t now = apr_time_sec(apr_time_now());
-    const char *group = entry_group(e);
+    const char *group = e->group[0] ? e->group : NULL;
     gk_store_result_e res;
 
     if (e->expires <= now) {
@@ -584,6 +576,7 @@ gk_store_result_e gk_auth_revoke_put(request_rec *r, char kind,
     memset(&e, 0, sizeof(e));
     e.kind = kind;
     apr_cpystrn(e.key, key, sizeof(e.key));
+    apr_cpystrn(e.group, group ? group : "", sizeof(e.group));
     e.expires = expires;
     e.value = value;
     if ((rv = gk_journal_append(journal, &e)) != APR_SUCCESS) {

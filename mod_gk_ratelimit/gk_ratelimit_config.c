@@ -16,6 +16,7 @@
 #include "apr_strings.h"
 #include "http_protocol.h"
 
+#include "gk_ap_store_conf.h"
 #include "gk_ratelimit_private.h"
 #include "gk_siphash.h"
 #include "gk_store_mc.h"
@@ -366,35 +367,11 @@ static const char *set_store(cmd_parms *cmd, void *dc, int argc,
 {
     gk_rl_srv_conf_t *c = srv_conf(cmd);
     const char *e = main_server_only(cmd);
-    int i;
 
-    if (e) {
+    if (e || (e = gk_ap_store_parse(cmd, argc, argv, GK_RATELIMIT_SHM_MIN,
+                                    GK_RATELIMIT_SHM_MAX, "COUNTERS",
+                                    &c->mc_conf, &c->shm_size))) {
         return e;
-    }
-    if (argc == 2 && !strcasecmp(argv[0], "memcached")) {
-        if ((e = gk_store_mc_check_config(cmd->temp_pool, argv[1]))) {
-            return gk_ap_cmd_error(cmd, "memcached \"%s\": %s", argv[1], e);
-        }
-        c->mc_conf = argv[1];
-        c->shm_size = 0;
-    }
-    else if (argc >= 1 && !strcasecmp(argv[0], "shm")) {
-        c->mc_conf = NULL;
-        c->shm_size = 0;
-        for (i = 1; i < argc; i++) {
-            if (strncasecmp(argv[i], "size=", 5)) {
-                return gk_ap_cmd_error(cmd, "'%s' is not size=N", argv[i]);
-            }
-            if ((e = gk_ap_parse_int(cmd, argv[i] + 5, GK_RATELIMIT_SHM_MIN,
-                                     GK_RATELIMIT_SHM_MAX, &c->shm_size))) {
-                return e;
-            }
-        }
-    }
-    else {
-        return gk_ap_cmd_error(cmd, "takes shm [size=COUNTERS] or memcached "
-                               "\"LIBMEMCACHED-CONFIG\" (one quoted "
-                               "string, such as \"--SERVER=10.0.0.5:11211\")");
     }
     c->store_set = 1;
     c->store_where = gk_ap_where(cmd);

@@ -293,7 +293,8 @@ def test_conventions_are_written():
     ranges, prefixes = tag_ranges(), directive_prefixes()
     assert ranges.get("common") == "00" and ranges.get("common/ap") == "05", \
         ranges
-    assert prefixes.get("mod_gk_auth") == ["GKAuth", "GKToken"], prefixes
+    assert prefixes.get("mod_gk_auth") == ["GKAuth", "GKToken", "GKRevoke"], \
+        prefixes
     assert len(set(ranges.values())) == len(ranges), ranges
 
 
