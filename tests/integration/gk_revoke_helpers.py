@@ -8,7 +8,10 @@ at every start, and a "log out everywhere" cutoff would otherwise follow a
 subject from one test into the next.
 """
 
+import hashlib
+import hmac
 import re
+import struct
 import subprocess
 import time
 import urllib.parse
@@ -37,6 +40,29 @@ _LINE = re.compile(r"^(\S+) (\d+) (\S+) (\d+) \[(.*)\]$")
 # GKAuthRevocationStoreTimeout 100 (as test_ratelimit_memcached.py)
 BOUND = 0.5
 STORE_TIMEOUT_MS = 100
+
+
+def rv_key(kind, secret=None, *fields):
+    """The store key of a revocation, derived here from gk_revoke.h's
+    definition (not by the module): "gk:rv:" kind ":" and the first 16
+    bytes of HMAC-SHA-256(key16, M) (key16: the first 16 bytes of the
+    SHA-256 of the secret file's bytes) or SHA-256(M) without a secret, in
+    hex; M = "gk-revoke-v1" NUL kind, then per field NUL (absent) or 0x01,
+    its length (8 bytes, big-endian) and its bytes. kind: "t" (iss, jti),
+    "r" (the token), "s" (iss, sub)."""
+    m = b"gk-revoke-v1\0" + kind.encode()
+    for f in fields:
+        if f is None:
+            m += b"\0"
+        else:
+            b = f.encode() if isinstance(f, str) else f
+            m += b"\1" + struct.pack(">Q", len(b)) + b
+    if secret is None:
+        h = hashlib.sha256(m).digest()
+    else:
+        k16 = hashlib.sha256(secret).digest()[:16]
+        h = hmac.new(k16, m, hashlib.sha256).digest()
+    return "gk:rv:%s:%s" % (kind, h[:16].hex())
 
 
 def marker():

@@ -15,6 +15,7 @@ memcached servers on loopback ports and real httpd processes:
   (gkhttpd/mcproxy.py), whatever the timing.
 """
 
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -25,10 +26,15 @@ from gkhttpd.mcproxy import McProxy
 from gkhttpd.memcached import Memcached, have_memcached
 from gk_revoke_helpers import (BOUND, STORE_TIMEOUT_MS, AccessLog, Peer,
                                assert_refused_revoked, assert_revoked_ok,
-                               get, marker, mint, revoke, rv_conf)
+                               get, marker, mint, revoke, rv_conf, rv_key)
 
 LEEWAY = 2
-KEY_PREFIX = "gk:rv:"
+SECRET = b"rv-shared-secret-0123456789abcdef\n"
+# the memcached store's own namespace before every key it writes (the
+# rate limit's are "gk:gkrl:..."): the revocation keys "gk:rv:..." are
+# found under it
+STORE_NS = "gk:"
+RE_STORED = re.compile(r"^(?:gk:)?gk:rv:(?:[trs]:[0-9a-f]{32}|sentinel)$")
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -49,8 +55,7 @@ def mc(env):
 
 def mc_conf(e, keys, name, addr, on_error=None, timeout=None, server=()):
     """Every front end hashes its keys with the same secret."""
-    secret = e.write_file(e.data_dir / "rv_mc_secret",
-                          "rv-shared-secret-0123456789abcdef\n")
+    secret = e.write_file(e.data_dir / "rv_mc_secret", SECRET)
     lines = ["GKAuthRevocationKeySecret %s" % secret]
     if on_error:
         lines.append("GKAuthRevocationOnStoreError %s" % on_error)
@@ -62,8 +67,19 @@ def mc_conf(e, keys, name, addr, on_error=None, timeout=None, server=()):
     return conf, jpath
 
 
-def rv_keys(m):
-    return {k for k in m.keys() if k.startswith(KEY_PREFIX)}
+def token_key(jti, iss=None):
+    """What memcached holds for a token revoked by (iss, jti)."""
+    return STORE_NS + rv_key("t", SECRET, iss, jti)
+
+
+def ttl(m, key):
+    """The seconds key has left in m (meta get), or None when m does not
+    hold it."""
+    got = m.command(("mg %s t\r\n" % key).encode(), end=b"\r\n")
+    if got.startswith(b"EN"):
+        return None
+    assert got.startswith(b"HD "), got
+    return int(got.split()[1][1:])
 
 
 # ---- two front ends, one memcached ----------------------------------------
@@ -107,7 +123,8 @@ class TestTwoFrontEnds:
         assert AccessLog(env).reason(m) == "revoked"
 
     def test_gk_auth_145_02_keys(self, env, keys):
-        """What memcached holds: gk:rv:<kind>:<32 hex>, never the
+        """What memcached holds: the key derived from (iss, jti) and the
+        shared secret as gk_revoke.h defines it (computed here), never the
         subject, the jti or the token; expiring at exp + leeway, gone
         after."""
         u = marker()
@@ -115,47 +132,69 @@ class TestTwoFrontEnds:
         auth = mint(keys, u)
         t = mint(keys, u, ttl=3, jti=jti)
         exp = int(time.time()) + 3
-        before = rv_keys(self.mc)
+        key = token_key(jti)
+        assert ttl(self.mc, key) is None
         assert_revoked_ok(revoke(env, auth, {"token": t}))
-        new = rv_keys(self.mc) - before
-        assert len(new) == 1, new
-        key = new.pop()
-        assert key.startswith("gk:rv:t:") and len(key) == 40, key
-        for d in self.mc.metadump():
-            k = d["key"]
-            assert k.startswith(KEY_PREFIX), k
+        left = ttl(self.mc, key)
+        assert left is not None, "no %s in memcached" % key
+        assert abs(time.time() + left - (exp + LEEWAY)) <= 2, (left, exp)
+        # without the secret the key would differ: it is keyed
+        assert rv_key("t", None, None, jti) != key[len(STORE_NS):]
+        for k in self.mc.keys():
+            assert RE_STORED.match(k), k
             assert u not in k and jti not in k and t[:20] not in k, k
-            if k == key:
-                assert abs(int(d["exp"]) - (exp + LEEWAY)) <= 2, (d, exp)
         assert_refused_revoked(get(env, "/api/x", t))
         # gone after exp + leeway
         time.sleep(max(0.0, exp + LEEWAY + 1.5 - time.time()))
-        got = self.mc.command(("get %s\r\n" % key).encode())
-        assert got == b"END\r\n", got
+        assert ttl(self.mc, key) is None
+
+    def revoke_on(self, e, keys):
+        """A token revoked on front end e: (token, jti, another token of
+        the same user)."""
+        u, j = marker(), marker()
+        t, other = mint(keys, u, jti=j), mint(keys, u)
+        assert_revoked_ok(revoke(e, other, {"token": t}))
+        assert ttl(self.mc, token_key(j))
+        return t, j, other
 
     def test_gk_auth_145_03_memcached_restarted(self, env, keys):
-        """memcached restarted (empty): each front end finds the sentinel
-        gone on its next request and replays its journal before answering,
-        so A's and B's revocations hold on both."""
-        other = self.other
-        ua, ub = marker(), marker()
-        ta, aa = mint(keys, ua), mint(keys, ua)
-        tb, ab = mint(keys, ub), mint(keys, ub)
-        assert_revoked_ok(revoke(env, aa, {"token": ta}))
-        assert_revoked_ok(revoke(other, ab, {"token": tb}))
-        assert rv_keys(self.mc)
+        """memcached restarted (empty): the front end that revoked finds
+        the sentinel gone on its next request and replays its journal
+        before answering; the entry is back in memcached, for the other
+        front end too."""
+        t, j, fine = self.revoke_on(env, keys)
         self.mc.restart()
-        assert not rv_keys(self.mc)
-        # the first request on each front end: its own revocation holds
+        assert self.mc.stats()["curr_items"] == 0
+        assert_refused_revoked(get(env, "/api/x", t))
+        assert ttl(self.mc, token_key(j))
+        assert_refused_revoked(get(self.other, "/api/x", t))
+        for e in (env, self.other):
+            assert_status(get(e, "/api/x", fine), 200)
+
+    @pytest.mark.xfail(strict=True, reason=(
+        "mod_gk_auth (gk_auth_revoke_store.c, lookup/mc_recover): the "
+        "sentinel is a constant 1; once one front end replayed and wrote "
+        "it back, another never sees it missing, so its own journal is "
+        "never replayed (issue 14: 'every front end does the same on its "
+        "next request')"))
+    def test_gk_auth_145_04_restarted_union(self, env, keys):
+        """memcached restarted: the union of both front ends' journals is
+        back within one request per front end, whichever comes first."""
+        other = self.other
+        ta, ja, fa = self.revoke_on(env, keys)
+        tb, jb, fb = self.revoke_on(other, keys)
+        self.mc.restart()
+        # A first: it replays its journal and writes the sentinel back
         assert_refused_revoked(get(env, "/api/x", ta))
+        # then B's first request: its own revocation must hold
         assert_refused_revoked(get(other, "/api/x", tb))
         # the union is back: each front end refuses the other's too
         assert_refused_revoked(get(env, "/api/x", tb))
         assert_refused_revoked(get(other, "/api/x", ta))
         for e in (env, other):
-            assert_status(get(e, "/api/x", aa), 200)
-            assert_status(get(e, "/api/x", ab), 200)
-        assert self.mc.stats()["curr_items"] > 0
+            assert_status(get(e, "/api/x", fa), 200)
+            assert_status(get(e, "/api/x", fb), 200)
+        assert ttl(self.mc, token_key(ja)) and ttl(self.mc, token_key(jb))
 
 
 # ---- memcached stopped: deny and allow --------------------------------------
@@ -200,16 +239,18 @@ class TestStoreDown:
         assert r.status_code == 503 and r.headers.get("Retry-After"), \
             (r.status_code, r.headers)
 
-    def settle(self, env, token, timeout=10.0):
+    def settle(self, env, revoked, timeout=10.0):
         """Until the store answers again in every child: rounds of
-        concurrent requests all 200."""
+        concurrent requests with a revoked token, all refused as revoked
+        (while a child's store fails, deny answers 503 and allow admits
+        it)."""
         end = time.monotonic() + timeout
         good = 0
         while good < 3:
             with ThreadPoolExecutor(8) as ex:
-                st = list(ex.map(lambda i: get(env, "/api/x", token)
+                st = list(ex.map(lambda i: get(env, "/api/x", revoked)
                                  .status_code, range(8)))
-            good = good + 1 if all(s == 200 for s in st) else 0
+            good = good + 1 if all(s == 401 for s in st) else 0
             assert time.monotonic() < end, st
             time.sleep(0.1)
 
@@ -219,7 +260,7 @@ class TestStoreDown:
         toks = [mint(keys, u) for _ in range(4)]
         revoked = mint(keys, u)
         assert_revoked_ok(revoke(env, toks[0], {"token": revoked}))
-        self.settle(env, toks[0])
+        self.settle(env, revoked)
         # frozen (SIGSTOP): every operation times out
         m.pause()
         try:
@@ -231,13 +272,13 @@ class TestStoreDown:
                 r.status_code
         finally:
             m.resume()
-        self.settle(env, toks[0])
+        self.settle(env, revoked)
         assert_refused_revoked(get(env, "/api/x", revoked))
         # killed: connections refused
         m.kill()
         self.check_down(env, keys, pol, toks)
         m.start()
-        self.settle(env, toks[0])
+        self.settle(env, revoked)
         # back: the journal was replayed into the empty memcached
         assert_refused_revoked(get(env, "/api/x", revoked))
 
