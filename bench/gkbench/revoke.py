@@ -43,6 +43,7 @@ import secrets
 import sys
 import time
 import urllib.parse
+from collections import Counter
 
 from . import auth as auth_suite
 from .callgrind import CgRun, cg_ratio, write_pairs
@@ -327,28 +328,46 @@ def cg_targets(results):
     return tg
 
 
+def is_lookup(batch):
+    """A request's lookup: quiet gets ended by the frame waited on."""
+    return batch[-1] in ("NOOP", "GETK", "GET") and all(
+        op in ("GETKQ", "GETQ") for op in batch[:-1])
+
+
 def cg_trips(results):
     """Round trips the proxy counted over revoke-mc's callgrind runs (0, N
-    and maybe 2N requests): the run of N minus the run of 0 must be N."""
+    and maybe 2N requests), by their frames: lookups (quiet gets and the
+    frame waited on), SETs (the sentinel written back after a replay: the
+    first request a fresh memcached sees finds it missing, replays the
+    journal and looks up again), QUITs (the child closing its connections
+    at exit) and anything else. Exact when in every run lookups − SETs ==
+    the requests and nothing else was sent."""
     if MC_NAME not in results or not CG_SNAPS:
         return []
     p = proxy_for(MC_CG)
     snaps = CG_SNAPS + [p.round_trips()]
-    per_run = [b - a for a, b in zip(snaps, snaps[1:])]
+    batches = [b for _, b in p.batches()]
     MC_CG.stop()
     ns = [0, CG_N] + ([2 * CG_N] if CG_STEADY else [])
-    if len(per_run) != len(ns):
-        return [f"memcached round trips under callgrind: {len(per_run)} "
+    if len(snaps) - 1 != len(ns):
+        return [f"memcached round trips under callgrind: {len(snaps) - 1} "
                 f"runs counted, {len(ns)} expected"]
-    extra = [t - n for n, t in zip(ns, per_run)]
-    exact = len(set(extra)) == 1
-    return ["memcached round trips per request under callgrind "
-            "(revoke-mc, counted by the proxy): runs of "
-            + ", ".join(f"{n} requests: {t}" for n, t in zip(ns, per_run))
-            + f"; (run N − run 0) / N = {(per_run[1] - per_run[0]) / CG_N:.4f}"
-            + (" EXACT (1 per request" if exact and per_run[1] - per_run[0]
-               == CG_N else " WRONG (")
-            + f"; {extra[0]} at startup)"
+    parts, exact = [], not p.errors()
+    for n, a, b in zip(ns, snaps, snaps[1:]):
+        run = batches[a:b]
+        look = sum(1 for x in run if is_lookup(x))
+        sets = sum(1 for x in run if x == ["SET"])
+        quits = sum(1 for x in run if x == ["QUIT"])
+        other = Counter(" ".join(x) for x in run if not is_lookup(x)
+                        and x not in (["SET"], ["QUIT"]))
+        exact &= look - sets == n and not other
+        parts.append(f"{n} requests: {look} lookups, {sets} sentinel SET, "
+                     f"{quits} QUIT"
+                     + (f", other {dict(other)}" if other else ""))
+    return ["memcached round trips under callgrind (revoke-mc, counted by "
+            "the proxy from the binary protocol's frames): "
+            + "; ".join(parts)
+            + (": EXACT, one lookup per request" if exact else ": WRONG")
             + ("" if not p.errors() else f"; protocol errors {p.errors()[:2]}")]
 
 
