@@ -308,8 +308,12 @@ static void raise_horizon(shm_store_t *t, apr_int64_t exp)
 
 apr_int64_t gk_store_shm_horizon(gk_store_t *s)
 {
-    const shm_store_t *t = s->impl;
+    const shm_store_t *t;
 
+    if (s->ops != &shm_ops) {
+        return APR_INT64_MAX; /* not a table: never skip a lookup */
+    }
+    t = s->impl;
     return __atomic_load_n(&t->hdr->horizon, __ATOMIC_ACQUIRE);
 }
 

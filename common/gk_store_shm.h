@@ -110,7 +110,8 @@ void gk_store_shm_set_prehashed(gk_store_t *s, int on);
  * when nothing was written. Every entry is gone at now >= horizon, so a
  * caller that finds now >= horizon may skip a lookup: the whole test is
  * ONE atomic load, no lock, no hash (what keeps an empty revocation list
- * free). Raised, never lowered, under the lock by every write. */
+ * free). Raised, never lowered, under the lock by every write. A store
+ * that is not an shm store gives INT64_MAX (never skip). */
 apr_int64_t gk_store_shm_horizon(gk_store_t *s);
 
 /* Figures for logs. */

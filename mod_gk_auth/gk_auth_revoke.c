@@ -29,6 +29,7 @@
 #include "gk_auth_private.h"
 #include "gk_form.h"
 #include "gk_revoke.h"
+#include "gk_text.h"
 
 /* 200, an empty body, never cached. */
 static int revoked_ok(request_rec *r)
@@ -90,9 +91,13 @@ static int store(request_rec *r, char kind, const char *key,
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, GKLOGNO(10084)
                   "gk-revoke: revoked (%s)", what);
+    /* a name that could not be a user (controls, not UTF-8) is left out,
+     * as the token endpoint does */
     gk_auth_audit(r, kind == GK_REVOKE_KIND_SUBJECT ? "subject-revoked"
                                                     : "token-revoked",
-                  GK_REASON_OK, "user", owner);
+                  GK_REASON_OK, "user",
+                  owner && gk_text_is_name(owner, strlen(owner)) ? owner
+                                                                 : NULL);
     return revoked_ok(r);
 }
 
@@ -120,7 +125,11 @@ static int revoke_token(request_rec *r, const gk_auth_dir_conf_t *c,
     if (c->issuer && (!v->iss || strcmp(v->iss, c->issuer))) {
         return nothing_stored(r, "issuer not accepted here");
     }
-    expires = v->has_exp ? v->exp + leeway : now + max_lifetime(r) + leeway;
+    /* kept until exp (memcached's exptime is 32 bits: a later exp is
+     * kept until 2038) */
+    expires = !v->has_exp ? now + max_lifetime(r) + leeway
+              : v->exp < APR_INT32_MAX - leeway ? v->exp + leeway
+                                                : APR_INT32_MAX;
     if (expires <= now) {
         return nothing_stored(r, "expired");
     }

@@ -186,6 +186,7 @@ typedef struct {
     const char *max_where;
     int refused;
     int on;             /* a section says GKAuthRevocation On */
+    apr_hash_t *said;   /* GKTokenLifetime lines refused already */
 } walk_t;
 
 static void visit(walk_t *w, ap_conf_vector_t *v);
@@ -209,16 +210,21 @@ static void visit(walk_t *w, ap_conf_vector_t *v)
         if (c->revocation == 1) {
             w->on = 1;
         }
-        if (c->token_lifetime != GK_UNSET && c->token_lifetime > w->max) {
+        /* a section of the main server is seen again in each virtual
+         * host (and its defaults merged into theirs): said once */
+        if (c->token_lifetime != GK_UNSET && c->token_lifetime > w->max
+            && c->token_lifetime_where
+            && !apr_hash_get(w->said, c->token_lifetime_where,
+                             APR_HASH_KEY_STRING)) {
+            apr_hash_set(w->said, c->token_lifetime_where,
+                         APR_HASH_KEY_STRING, "");
             ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, w->s,
                          GKLOGNO(10060) "GKTokenLifetime %d (%s) is longer "
                          "than GKAuthMaxTokenLifetime %d (%s): tokens "
                          "issued there would outlive what \"log out "
                          "everywhere\" keeps; shorten the one or lengthen "
                          "the other",
-                         c->token_lifetime,
-                         c->token_lifetime_where ? c->token_lifetime_where
-                                                 : "?",
+                         c->token_lifetime, c->token_lifetime_where,
                          w->max, w->max_where);
             w->refused++;
         }
@@ -261,6 +267,7 @@ int gk_auth_revoke_check_config(apr_pool_t *ptemp, server_rec *s)
 
     memset(&w, 0, sizeof(w));
     w.p = ptemp;
+    w.said = apr_hash_make(ptemp);
     needed = ap_conftree && names_revoke_handler(ap_conftree);
     for (; s; s = s->next) {
         const gk_auth_srv_conf_t *sc =

@@ -24,15 +24,21 @@
  *     table is made afresh (the first start of the parent: a full
  *     restart or a reboot; a changed size), in post_config, before any
  *     child exists. A graceful restart keeps the table, and every entry.
- *   - memcached: the sentinel is written (on every server) after each
- *     replay. A lookup that misses it (memcached restarted, or evicted
- *     it) replays this front end's journal, writes the sentinel again,
- *     then looks up once more and answers; one thread of a process
- *     replays while the others of that process wait for it (a replay of
- *     a compacted journal is short), and a thread that waited does not
- *     replay again. Each front end does the same on its own next request,
- *     so the union of every front end's revocations is back within a
- *     request per front end.
+ *   - memcached: the sentinel holds an epoch, a random number written
+ *     (on every server) by the front end that replays into a memcached
+ *     without one. The parent replays at each start and restart (on a
+ *     connection of its own, closed before the children fork) and hands
+ *     the epoch to its children. A lookup that misses the sentinel
+ *     (memcached restarted, or evicted it) replays this front end's
+ *     journal and writes a new epoch; a lookup that finds an epoch other
+ *     than its own (another front end replayed first) replays too, and
+ *     keeps that epoch; either then looks up once more and answers. One
+ *     thread of a process replays while the others of that process wait
+ *     for it (a replay of a compacted journal is short), and a thread that
+ *     waited does not replay again. So the union of every front end's
+ *     revocations is back within a request per front end (per child: a
+ *     child forked after the parent's last check replays once too).
+ *     Replays never lower a subject's cutoff (a later one may be there).
  *   - compaction: the parent compacts the journal at every start and
  *     restart (post_config), and a child after a revocation at most once
  *     an hour (per process: appends and compactions lock each other out
@@ -52,6 +58,7 @@
 #include "gk_ap_store.h"
 #include "gk_auth_private.h"
 #include "gk_journal.h"
+#include "gk_rand.h"
 #include "gk_revoke.h"
 #include "gk_store_mc.h"
 #include "gk_store_shm.h"
@@ -74,6 +81,9 @@ static gk_store_t *store;
 static int store_failed;            /* the child could not make it */
 static apr_thread_mutex_t *replay_lock;
 static volatile apr_uint32_t replays;   /* replays done by this process */
+/* memcached: the sentinel's value (a random epoch) this process's store
+ * holds the journal of; 0: none */
+static apr_uint64_t known_epoch;
 static volatile apr_uint32_t compacted; /* gk_ap_once_per */
 static volatile apr_uint32_t pool_said;
 static APR_OPTIONAL_FN_TYPE(gk_log_audit) *audit_fn;
@@ -98,13 +108,24 @@ static apr_status_t replay_one(const gk_journal_entry_t *e, void *baton)
     gk_store_t *st = baton;
     apr_int64_t now = apr_time_sec(apr_time_now());
     const char *group = e->group[0] ? e->group : NULL;
+    apr_size_t klen = strlen(e->key);
+    const void *keys[1] = {e->key};
     gk_store_result_e res;
+    apr_uint64_t value;
 
     if (e->expires <= now) {
         return APR_SUCCESS;
     }
+    /* a subject's cutoff never goes back: another front end (or a later
+     * "log out everywhere" of this one) may have stored a later one */
+    if (e->kind == GK_REVOKE_KIND_SUBJECT
+        && gk_store_get_multi_in(st, group, group ? strlen(group) : 0, keys,
+                                 &klen, 1, now, &value, &res) == GK_STORE_OK
+        && res == GK_STORE_OK && value >= e->value) {
+        return APR_SUCCESS;
+    }
     res = gk_store_set_in(st, group, group ? strlen(group) : 0, e->key,
-                          strlen(e->key), e->value, e->expires, now);
+                          klen, e->value, e->expires, now);
     if (res != GK_STORE_OK) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, main_server, GKLOGNO(10061)
                      "GKAuthRevocationJournal %s: replaying into the "
@@ -124,6 +145,91 @@ static apr_status_t replay(apr_pool_t *p, gk_store_t *st,
 {
     return gk_journal_replay(p, journal_path, apr_time_sec(apr_time_now()),
                              replay_one, st, stats);
+}
+
+static apr_uint64_t epoch_get(void)
+{
+    return __atomic_load_n(&known_epoch, __ATOMIC_ACQUIRE);
+}
+
+static void epoch_set(apr_uint64_t e)
+{
+    __atomic_store_n(&known_epoch, e, __ATOMIC_RELEASE);
+}
+
+/* Replay the journal into st; then, when epoch is 0 (the sentinel was
+ * missing), write the sentinel on every server with a new random epoch.
+ * GK_STORE_OK and the epoch the store now holds this journal in
+ * (*epoch), or the failure (GK_STORE_ERROR for the journal's). */
+static gk_store_result_e replay_and_mark(apr_pool_t *p, gk_store_t *st,
+                                         apr_uint64_t *epoch,
+                                         gk_journal_stats_t *stats)
+{
+    char sentinel[GK_REVOKE_KEY_SIZE];
+    apr_size_t slen = gk_revoke_sentinel_key(sentinel);
+    apr_uint64_t e = 0;
+
+    if (replay(p, st, stats) != APR_SUCCESS) {
+        return GK_STORE_ERROR;
+    }
+    if (*epoch) {
+        return GK_STORE_OK;
+    }
+    while (!e) {
+        if (gk_rand_bytes(&e, sizeof(e)) != APR_SUCCESS) {
+            return GK_STORE_ERROR;
+        }
+    }
+    *epoch = e;
+    return gk_store_set_all(st, sentinel, slen, e, GK_STORE_NO_EXPIRY,
+                            apr_time_sec(apr_time_now()));
+}
+
+/* memcached, in the parent at each start and restart: replay the journal
+ * (memcached may have restarted while httpd was down, and another front
+ * end written the sentinel back since), writing the sentinel when it is
+ * missing; on a connection closed again before the children fork
+ * (ptemp). The children inherit the epoch. A memcached that does not
+ * answer now is left to the children: their first lookup replays. */
+static void mc_startup(apr_pool_t *ptemp, server_rec *s)
+{
+    char sentinel[GK_REVOKE_KEY_SIZE];
+    apr_size_t slen = gk_revoke_sentinel_key(sentinel);
+    gk_journal_stats_t stats;
+    gk_store_result_e res;
+    const char *err = NULL;
+    apr_uint64_t epoch = 0;
+    gk_store_t *st;
+
+    memset(&stats, 0, sizeof(stats));
+    epoch_set(0);
+    if (gk_store_mc_create(ptemp, mc_conf, mc_timeout, 1, &st, &err)
+        != APR_SUCCESS) {
+        res = GK_STORE_ERROR;
+    }
+    else if ((res = gk_store_get(st, sentinel, slen,
+                                 apr_time_sec(apr_time_now()), &epoch))
+                 == GK_STORE_OK
+             || res == GK_STORE_NOT_FOUND) {
+        if (res == GK_STORE_NOT_FOUND) {
+            epoch = 0;
+        }
+        if ((res = replay_and_mark(ptemp, st, &epoch, &stats))
+            == GK_STORE_OK) {
+            epoch_set(epoch);
+            ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, GKLOGNO(10086)
+                         "revocation store: %lu revocation(s) replayed from "
+                         "%s into memcached", (unsigned long)stats.live,
+                         journal_path);
+        }
+    }
+    if (res != GK_STORE_OK) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, GKLOGNO(10087)
+                     "revocation store: memcached did not answer at startup "
+                     "(%s%s%s): each child replays %s on its first lookup "
+                     "once it answers", gk_store_result_name(res),
+                     err ? ": " : "", err ? err : "", journal_path);
+    }
 }
 
 /* The parent, at each start and restart: compaction (the entries that
@@ -269,7 +375,8 @@ int gk_auth_revoke_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     if (mc_conf) {
-        return OK; /* each child replays when it misses the sentinel */
+        mc_startup(ptemp, s);
+        return OK;
     }
     return shm_setup(ptemp, s,
                      sc->rv_shm_size ? (apr_uint32_t)sc->rv_shm_size
@@ -420,108 +527,117 @@ static const rv_keys_t *token_keys(gk_verified_t *v, const char *token,
 /* After a lookup that missed the sentinel: replay this front end's
  * journal (one thread of the process at a time; a thread that waited for
  * another's replay does not replay again) and write the sentinel. */
-static gk_store_result_e mc_recover(request_rec *r, apr_uint32_t seen)
+static gk_store_result_e mc_recover(request_rec *r, apr_uint32_t seen,
+                                    apr_uint64_t epoch)
 {
+    const char *why = epoch ? "a new epoch: another front end replayed "
+                              "into memcached"
+                            : "no sentinel: memcached restarted or evicted";
     gk_journal_stats_t stats;
-    char sentinel[GK_REVOKE_KEY_SIZE];
-    apr_size_t slen = gk_revoke_sentinel_key(sentinel);
-    gk_store_result_e res = GK_STORE_OK;
-    apr_status_t rv;
+    gk_store_result_e res;
 
     apr_thread_mutex_lock(replay_lock);
     if (apr_atomic_read32(&replays) != seen) {
         apr_thread_mutex_unlock(replay_lock);
         return GK_STORE_OK;
     }
-    rv = replay(r->pool, store, &stats);
-    if (rv == APR_SUCCESS) {
-        apr_int64_t now = apr_time_sec(apr_time_now());
-        res = gk_store_set_all(store, sentinel, slen, 1, GK_STORE_NO_EXPIRY,
-                               now);
-    }
-    if (rv == APR_SUCCESS && res == GK_STORE_OK) {
+    memset(&stats, 0, sizeof(stats));
+    if ((res = replay_and_mark(r->pool, store, &epoch, &stats))
+        == GK_STORE_OK) {
+        epoch_set(epoch);
         apr_atomic_inc32(&replays);
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, GKLOGNO(10076)
-                      "revocation store: the sentinel was missing (memcached "
-                      "restarted or evicted): %lu revocation(s) replayed "
-                      "from %s", (unsigned long)stats.live, journal_path);
+                      "revocation store (%s): %lu revocation(s) replayed "
+                      "from %s", why, (unsigned long)stats.live,
+                      journal_path);
     }
     else {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, GKLOGNO(10077)
-                      "revocation store: the sentinel was missing and the "
-                      "replay of %s failed (%s): GKAuthRevocationOnStoreError "
-                      "applies", journal_path,
-                      rv == APR_SUCCESS ? gk_store_result_name(res)
-                                        : "journal");
-        if (res == GK_STORE_OK) {
-            res = GK_STORE_ERROR;
-        }
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, GKLOGNO(10077)
+                      "revocation store (%s): the replay of %s failed (%s): "
+                      "GKAuthRevocationOnStoreError applies", why,
+                      journal_path, gk_store_result_name(res));
     }
     apr_thread_mutex_unlock(replay_lock);
     return res;
 }
 
-/* The lookup of n keys in one call; with memcached, the sentinel is the
- * last key, in the group of the first key of the subject. */
+/* What a lookup found. */
+typedef struct {
+    int revoked;            /* the token's own entry */
+    int has_cutoff;         /* its subject's cutoff */
+    apr_uint64_t cutoff;
+} found_t;
+
+/* The token's key, its subject's (when it has a sub) and, with memcached,
+ * the sentinel, in ONE call: in the subject's group, so on one server.
+ * GK_STORE_OK and *f, or the failure. */
 static gk_store_result_e lookup(request_rec *r, const rv_keys_t *k,
-                                apr_int64_t now, apr_uint64_t *values,
-                                gk_store_result_e *results)
+                                apr_int64_t now, found_t *f)
 {
     const void *keys[3];
-    apr_size_t klens[3], n = 0;
+    apr_size_t klens[3], n = 0, is = 0, isent = 0;
     char sentinel[GK_REVOKE_KEY_SIZE];
-    gk_store_result_e res;
+    apr_uint64_t values[3];
+    gk_store_result_e results[3], res;
+    const char *group = k->skey[0] ? k->skey : NULL;
     int attempt;
 
     keys[n] = k->tkey;
     klens[n++] = GK_REVOKE_KEY_LEN;
-    keys[n] = k->skey;
-    klens[n++] = k->skey[0] ? GK_REVOKE_KEY_LEN : 0;
-    if (!mc_conf) {
-        /* a token without sub looks up its own key alone */
-        return gk_store_get_multi(store, keys, klens, k->skey[0] ? 2 : 1,
-                                  now, values, results);
+    if (group) {
+        is = n;
+        keys[n] = k->skey;
+        klens[n++] = GK_REVOKE_KEY_LEN;
     }
-    if (!k->skey[0]) {
-        /* no subject: an empty key would be refused; look up the token
-         * key twice instead (still one command) */
-        keys[1] = k->tkey;
-        klens[1] = GK_REVOKE_KEY_LEN;
+    if (mc_conf) {
+        isent = n;
+        keys[n] = sentinel;
+        klens[n++] = gk_revoke_sentinel_key(sentinel);
     }
-    keys[n] = sentinel;
-    klens[n++] = gk_revoke_sentinel_key(sentinel);
     for (attempt = 0;; attempt++) {
         apr_uint32_t seen = apr_atomic_read32(&replays);
         current = r;
-        res = gk_store_get_multi_in(store, k->skey[0] ? k->skey : NULL,
-                                    k->skey[0] ? GK_REVOKE_KEY_LEN : 0, keys,
+        res = gk_store_get_multi_in(store, group,
+                                    group ? GK_REVOKE_KEY_LEN : 0, keys,
                                     klens, n, now, values, results);
-        if (res == GK_STORE_OK && results[2] == GK_STORE_NOT_FOUND
-            && attempt == 0) {
-            res = mc_recover(r, seen);
-            current = NULL;
+        current = NULL;
+        if (res == GK_STORE_OK && mc_conf && attempt == 0
+            && (results[isent] == GK_STORE_NOT_FOUND
+                || (results[isent] == GK_STORE_OK
+                    && values[isent] != epoch_get()))) {
+            /* memcached restarted or evicted (no sentinel), or another
+             * front end replayed into it since (a new epoch): replay this
+             * front end's journal, then look up once more */
+            res = mc_recover(r, seen, results[isent] == GK_STORE_OK
+                                          ? values[isent]
+                                          : 0);
             if (res == GK_STORE_OK) {
                 continue;
             }
         }
-        current = NULL;
-        if (res == GK_STORE_OK && results[2] != GK_STORE_OK) {
-            /* still no sentinel after a replay: memcached is losing what
-             * it is given (full without -M) */
-            res = GK_STORE_ERROR;
-        }
+        break;
+    }
+    if (res != GK_STORE_OK) {
         return res;
     }
+    if (results[0] == GK_STORE_ERROR
+        || (group && results[is] == GK_STORE_ERROR)
+        || (mc_conf && results[isent] != GK_STORE_OK)) {
+        return GK_STORE_ERROR;
+    }
+    f->revoked = results[0] == GK_STORE_OK;
+    f->has_cutoff = group && results[is] == GK_STORE_OK;
+    f->cutoff = f->has_cutoff ? values[is] : 0;
+    return GK_STORE_OK;
 }
 
 gk_auth_rv_e gk_auth_revoked(request_rec *r, gk_verified_t *v,
                              const char *token, apr_size_t len,
                              apr_int64_t now)
 {
-    apr_uint64_t values[3];
-    gk_store_result_e results[3];
     const rv_keys_t *k;
     rv_keys_t buf;
+    found_t f;
 
     if (!store) {
         /* no store anywhere: nothing was ever revoked here */
@@ -532,21 +648,15 @@ gk_auth_rv_e gk_auth_revoked(request_rec *r, gk_verified_t *v,
     if (!mc_conf && now >= gk_store_shm_horizon(store)) {
         return GK_AUTH_RV_OK;
     }
-    if (!(k = token_keys(v, token, len, &buf))) {
+    if (!(k = token_keys(v, token, len, &buf))
+        || lookup(r, k, now, &f) != GK_STORE_OK) {
         return GK_AUTH_RV_ERROR;
-    }
-    if (lookup(r, k, now, values, results) != GK_STORE_OK
-        || results[0] == GK_STORE_ERROR
-        || (k->skey[0] && results[1] == GK_STORE_ERROR)) {
-        return GK_AUTH_RV_ERROR;
-    }
-    if (results[0] == GK_STORE_OK) {
-        return GK_AUTH_RV_REVOKED;
     }
     /* "log out everywhere": tokens issued at or before the cutoff, and,
      * once there is one, those that do not say when they were issued */
-    if (k->skey[0] && results[1] == GK_STORE_OK
-        && (!v->has_iat || v->iat <= (apr_int64_t)values[1])) {
+    if (f.revoked
+        || (f.has_cutoff
+            && (!v->has_iat || v->iat <= (apr_int64_t)f.cutoff))) {
         return GK_AUTH_RV_REVOKED;
     }
     return GK_AUTH_RV_OK;

@@ -8,7 +8,8 @@
  *
  * The segment and its global mutex are made once per life of the parent
  * process, from s->process->pool, and found again through that pool's
- * userdata at each restart: a graceful restart (and a hard one, SIGHUP,
+ * userdata at each restart (common/ap/gk_ap_store.c, shared with
+ * mod_gk_auth's revocation store, which has its own): a graceful restart (and a hard one, SIGHUP,
  * which keeps the parent) keeps every count; stopping and starting httpd
  * starts afresh, and so does a changed GKRateLimitStore size (logged).
  * Both generations of children after a graceful restart lock the same

@@ -62,7 +62,9 @@ typedef enum {
 } gk_ap_shm_fresh_e;
 
 /* post_config (second pass): find in s->process->pool, under the userdata
- * key `name`, the state of the module's table, or make it (the mutex of
+ * key `name` (a string constant: it is kept, not copied, and must be the
+ * module's own, e.g. "gk-auth-revocation-state"), the state of the
+ * module's table, or make it (the mutex of
  * mutex_type, registered in pre_config, and a random key), then make a
  * new empty segment of nslots slots when there is none or its size is not
  * nslots. APR_SUCCESS with *out and *fresh (and *prev, the previous

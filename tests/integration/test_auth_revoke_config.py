@@ -101,16 +101,7 @@ class TestRevokeBadConfig:
         failures = []
         for name, text, directive in self.cases:
             GkConf(env).add(text).install()
-            res = env.apache_fail()
-            why = []
-            if not res.refused_by_configtest:
-                why.append("apache2 -t accepted it")
-            if not res.refused_at_start:
-                why.append("httpd started")
-            if directive not in res.output:
-                why.append("message does not name %s: %s" % (
-                    directive, " | ".join(l for l in res.output.split("\n")
-                                          if l.strip())[-300:]))
+            why = env.apache_fail().problems(directive)
             if why:
                 failures.append("%-28s %s" % (name, "; ".join(why)))
         assert not failures, "bad configs not refused properly:\n" + \

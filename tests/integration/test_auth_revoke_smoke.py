@@ -149,10 +149,30 @@ class TestRevokeSmokeMemcached:
             Require valid-user
             SetHandler gk-revoke
         """)
+        conf.add_location("/email", """
+            AuthType gk-bearer
+            GKAuthUserClaim email
+            Require valid-user
+        """)
+        conf.add_location("/email/revoke", """
+            SetHandler gk-revoke
+        """)
         conf.install()
         env.apache_restart()
         yield
         self.mc.stop()
+
+    def test_gk_auth_rvs_10_no_sub(self, env, keys):
+        """A token without sub: looked up without a group."""
+        a = tok(keys, sub=None, email="x@example.org")
+        b = tok(keys, sub=None, email="x@example.org")
+        assert env.get("/email/x", token=a).status_code == 200
+        r = env.request("/email/revoke", "POST", token=a, headers=FORM,
+                        data="")
+        assert r.status_code == 200
+        for _ in range(4):
+            assert env.get("/email/x", token=a).status_code == 401
+            assert env.get("/email/x", token=b).status_code == 200
 
     def test_gk_auth_rvs_11_memcached_restart(self, env, keys):
         a, b, n = tok(keys), tok(keys), tok(keys, jti=None)

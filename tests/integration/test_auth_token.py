@@ -1140,6 +1140,9 @@ class TestTokenRefused:
         d.mkdir(parents=True, exist_ok=True)
         users = htpasswd(d / "users.htpasswd", {"alice": PW["alice"]})
         conf = GkConf(env, extra_modules=["authn_file"])
+        # a lifetime over the default GKAuthMaxTokenLifetime (1d) needs
+        # a longer one (GK10060)
+        conf.add("GKAuthMaxTokenLifetime 31d")
         conf.add("GKTokenLifetime 31d")
         conf.add("GKTokenMaxBody 1048576")
         conf.add("GKTokenDummyHashCost 4")

@@ -970,6 +970,7 @@ START_TEST(stats_refuses_other_store)
 
     ck_assert_int_eq(gk_store_shm_stats(&s, TS, &st), APR_EINVAL);
     ck_assert_int_eq(gk_store_shm_stats(NULL, TS, &st), APR_EINVAL);
+    ck_assert_int_eq(gk_store_shm_horizon(&s), APR_INT64_MAX);
 }
 END_TEST
 

@@ -649,6 +649,21 @@ class FailResult:
     def output(self):
         return "\n".join([self.test_out, self.start_out, self.log])
 
+    def problems(self, needle):
+        """What is wrong with this refusal, [] when nothing: -t or the
+        start accepted it, or what httpd said does not name needle."""
+        why = []
+        if not self.refused_by_configtest:
+            why.append("apache2 -t accepted it")
+        if not self.refused_at_start:
+            why.append("httpd started")
+        if (self.refused_by_configtest or self.refused_at_start) \
+                and needle not in self.output:
+            why.append("message does not name %s: %s" % (
+                needle, " | ".join(l for l in self.output.split("\n")
+                                   if l.strip())[-300:]))
+        return why
+
     def __repr__(self):
         return ("<FailResult -t rc=%s start rc=%s>\n--- apache2 -t:\n%s\n"
                 "--- start:\n%s\n--- error_log:\n%s" % (
