@@ -171,12 +171,6 @@ class TestTwoFrontEnds:
         for e in (env, self.other):
             assert_status(get(e, "/api/x", fine), 200)
 
-    @pytest.mark.xfail(strict=True, reason=(
-        "mod_gk_auth (gk_auth_revoke_store.c, lookup/mc_recover): the "
-        "sentinel is a constant 1; once one front end replayed and wrote "
-        "it back, another never sees it missing, so its own journal is "
-        "never replayed (issue 14: 'every front end does the same on its "
-        "next request')"))
     def test_gk_auth_145_04_restarted_union(self, env, keys):
         """memcached restarted: the union of both front ends' journals is
         back within one request per front end, whichever comes first."""
