@@ -139,11 +139,10 @@ def rv_conf(env, keys, name, store=None, mpm=None, gk_modules=None,
 
 
 def remove_journal(path):
-    for p in (path, ):
-        try:
-            p.unlink()
-        except FileNotFoundError:
-            pass
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
 
 
 def revoke(env, auth=None, fields=None, path="/revoke", port=None,
