@@ -35,7 +35,6 @@ response is verified too."""
 
 import http.client
 import os
-import statistics
 import sys
 
 from . import log as log_suite
@@ -43,7 +42,7 @@ from .callgrind import cg_ratio, CgRun, write_pairs
 from .servers import Server, log_tail
 from .settings import (BODY, CG, CG_STEADY, HEADERS_SNAP, HEADERS_SO,
                        MODDIR, RESOURCE, die)
-from .wrk import suite_servers, suite_table, per_round
+from .wrk import reported_ratios, suite_servers, suite_table
 
 SUITE = sys.modules[__name__]
 NAME = "headers"
@@ -338,14 +337,7 @@ def wrk_report(targets, res, med, spread, ratios):
 
 
 def wrk_targets(ratios, res):
-    out = []
-    for k, base in (("headers-api", "bare-plain"),
-                    ("headers-cors", "bare-origin"),
-                    ("modheaders-cors", "bare-origin"),
-                    ("headers-cors", "modheaders-cors")):
-        pr = per_round(res, "repeat", k, base)
-        if pr:
-            out.append(f"throughput {k} / {base}: "
-                       f"{statistics.median(pr):.2f} (rounds "
-                       f"{min(pr):.2f}–{max(pr):.2f}; reported, no target)")
-    return out
+    return reported_ratios(res, (("headers-api", "bare-plain"),
+                                 ("headers-cors", "bare-origin"),
+                                 ("modheaders-cors", "bare-origin"),
+                                 ("headers-cors", "modheaders-cors")))

@@ -11,6 +11,7 @@ from . import auth as auth_suite
 from . import headers as headers_suite
 from . import log as log_suite
 from . import ratelimit as ratelimit_suite
+from . import revoke as revoke_suite
 from . import token as token_suite
 from .callgrind import CgRun, report_cg, run_callgrind
 from .report import machine, write_results
@@ -23,7 +24,7 @@ from .wrk import run_wrk, summarize, targets_of
 
 # In this order: servers, ports (index), groups and rows.
 SUITES = [auth_suite, log_suite, headers_suite, ratelimit_suite,
-          token_suite]
+          token_suite, revoke_suite]
 MODES = ("all", "check", "wrk", "callgrind", "configs")
 
 
@@ -107,8 +108,10 @@ def main(doc):
                "settings": dict(duration=DURATION, rounds=ROUNDS, conns=CONNS,
                                 threads=THREADS, tokens=NTOKENS, procs=PROCS,
                                 threads_per_child=TPC, cg_requests=CG_N)}
-    if "gk" in modules or "token" in modules:
-        summary["gk_module"] = modules.get("gk") or modules["token"]
+    gk_impl = next((i for i in ("gk", "token", "revoke") if i in modules),
+                   None)
+    if gk_impl:
+        summary["gk_module"] = modules[gk_impl]
     if "log" in modules:
         summary["log_module"] = modules["log"]
     if "headers" in modules:
@@ -116,8 +119,7 @@ def main(doc):
     if "ratelimit" in modules:
         summary["ratelimit_module"] = modules["ratelimit"]
     md = [f"Machine: {summary['machine']}", ""]
-    for impl in ("gk" if "gk" in modules else "token", "log", "headers",
-                 "ratelimit"):
+    for impl in (gk_impl, "log", "headers", "ratelimit"):
         if impl in modules:
             md += [f"Module: {modules[impl]}", ""]
     goals = []

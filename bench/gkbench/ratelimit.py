@@ -90,7 +90,7 @@ from .settings import (BODY, CG, CG_N, CG_STEADY, CONNS, IS_ROOT, MODDIR,
                        PORT_BASE, RATELIMIT_SNAP, RATELIMIT_SO, RESOURCE, SRV,
                        die, log)
 from .setup import chown_tree
-from .wrk import suite_servers, suite_table, REQUESTS, per_round
+from .wrk import suite_report, REQUESTS, per_round
 
 SUITE = sys.modules[__name__]
 NAME = "ratelimit"
@@ -646,12 +646,7 @@ def cg_targets(results):
 # ------------------------------------------------------------------ wrk --
 
 def wrk_report(targets, res, med, spread, ratios):
-    ts = suite_servers(targets, SUITE)
-    if not ts:
-        return []
-    return suite_table(ts, res, med, spread,
-                       lambda t: t.label() if t.is_bare else LABELS[t.name],
-                       ())
+    return suite_report(targets, SUITE, res, med, spread, LABELS)
 
 
 def wrk_targets(ratios, res):

@@ -325,3 +325,27 @@ def suite_table(ts, res, med, spread, label, extra_pairs=()):
         lines += ["", "Per round (runs made back to back): "
                   + "; ".join(rounds)]
     return lines
+
+
+def suite_report(targets, suite, res, med, spread, labels, extra_pairs=()):
+    """suite_table of a suite's servers, rows named labels[name] (bare
+    rows by their own label); [] when none of them ran."""
+    ts = suite_servers(targets, suite)
+    if not ts:
+        return []
+    return suite_table(ts, res, med, spread,
+                       lambda t: t.label() if t.is_bare else labels[t.name],
+                       extra_pairs)
+
+
+def reported_ratios(res, pairs):
+    """A line per (server, base) of pairs that ran: the median of its
+    per-round throughput ratios and their range (no target)."""
+    out = []
+    for k, base in pairs:
+        pr = per_round(res, "repeat", k, base)
+        if pr:
+            out.append(f"throughput {k} / {base}: "
+                       f"{statistics.median(pr):.2f} (rounds "
+                       f"{min(pr):.2f}–{max(pr):.2f}; reported, no target)")
+    return out

@@ -9,7 +9,9 @@ What it does, all on 127.0.0.1 and all under build/demo/:
   2. writes an httpd configuration: a gateway virtual host that checks
      bearer tokens with mod_gk_auth, issues them for the demo user at
      /token (SetHandler gk-token, signed with the RSA key the gateway
-     verifies with), answers CORS for one web origin with mod_gk_headers,
+     verifies with), logs a token out at /logout (SetHandler gk-revoke:
+     the token is refused from then on), answers CORS for one web origin
+     with mod_gk_headers,
      limits login attempts with mod_gk_ratelimit (its counters in
      memcached) and proxies to a small echo backend,
   3. starts memcached (/usr/bin/memcached, on a loopback port), the echo
@@ -637,6 +639,7 @@ MaxSpareThreads      20
 
     # /token is answered by the gateway itself, never proxied.
     ProxyPass        "/token" "!"
+    ProxyPass        "/logout" "!"
     ProxyPass        "/" "http://127.0.0.1:{backend_port}/"
     ProxyPassReverse "/" "http://127.0.0.1:{backend_port}/"
     ProxyTimeout     10
@@ -711,6 +714,18 @@ MaxSpareThreads      20
         GKTokenLifetime      15m
         GKTokenDummyHashCost 5
         GKRateLimit token {LOGIN_LIMIT}/minute methods=POST
+    </Location>
+
+    # Logout (RFC 7009 style): a POST with the token to log out, or, as
+    # here, with no token field at all: the token that authenticated the
+    # request is revoked. From then on every AuthType gk-bearer location
+    # refuses it with 401 invalid_token until it expires. The denylist
+    # lives in shared memory (GKAuthRevocationStore shm, the default) and
+    # in a journal under DefaultRuntimeDir, replayed at every start.
+    <Location "/logout">
+        SetHandler gk-revoke
+        AuthType gk-bearer
+        Require valid-user
     </Location>
 </VirtualHost>
 """
@@ -894,6 +909,12 @@ def expect_body(body):
     return check
 
 
+def expect_empty(resp):
+    if resp.content:
+        return "the body is %r, expected none" % resp.text[:200]
+    return None
+
+
 def shorten(token):
     return "%s...%s" % (token[:16], token[-6:])
 
@@ -976,6 +997,17 @@ STEPS = [
          "/reports/q3", "ISSUED",
          check=expect_backend(X_User=TOKEN_USER, X_GK_Roles=TOKEN_ROLE,
                               X_GK_Permissions="reports:read")),
+    Step("%s logs out: POST /logout with the issued token and no token "
+         "field" % TOKEN_USER.capitalize(), "/logout", "ISSUED",
+         method="POST", data={}, check=expect_empty,
+         headers={"Content-Type": "application/x-www-form-urlencoded"},
+         note="SetHandler gk-revoke revokes the token that authenticated "
+              "the request: 200 with an empty body (RFC 7009)."),
+    Step("%s's logged-out token on /reports/ again" % TOKEN_USER.capitalize(),
+         "/reports/q3", "ISSUED", status=401,
+         check=expect_challenge("invalid_token"),
+         note="Refused in authentication, before any Require: the reason "
+              "is revoked (access.log), on every child of httpd."),
     Step("The token endpoint: a wrong password", "/token", method="POST",
          data={"grant_type": "password", "username": TOKEN_USER,
                "password": "wrong-password"},

@@ -173,6 +173,23 @@ def test_gk_demo_001_walkthrough():
     assert re.search(r"backend saw: .*X-User: dave, X-Remote-User: dave, "
                      r"X-GK-Roles: analyst, X-GK-Permissions: reports:read",
                      used[0]), used[0]
+    # logout (SetHandler gk-revoke, issue 14): the issued token logs
+    # itself out, then is refused with invalid_token, reason revoked
+    out = [s for s in steps if s.startswith("Dave logs out: POST /logout")]
+    assert len(out) == 1 and "-> 200 OK   ok" in out[0], walk
+    assert "-d ''" in out[0] and '-H "Authorization: Bearer $ISSUED"' \
+        in out[0], out[0]
+    gone = [s for s in steps
+            if s.startswith("Dave's logged-out token on /reports/")]
+    assert len(gone) == 1 and "-> 401 Unauthorized   ok" in gone[0], walk
+    assert 'error="invalid_token"' in gone[0], gone[0]
+    assert re.search(r'(?m)^\s+SetHandler gk-revoke$', conf), conf
+    assert re.search(r'(?m)^\s+ProxyPass\s+"/logout" "!"$', conf), conf
+    with open(os.path.join(work, "access.log")) as f:
+        acc = f.read()
+    assert re.search(r'"POST /logout HTTP/1.1" 200 .*reason=ok', acc), acc
+    assert re.search(r'"GET /reports/q3 HTTP/1.1" 401 .*reason=revoked',
+                     acc), acc
     invalid_grant = ('{"error":"invalid_grant","error_description":'
                      '"the user name or password is wrong"}')
     for title in ("The token endpoint: a wrong password",

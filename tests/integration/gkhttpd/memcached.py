@@ -10,6 +10,7 @@ tests, on a free loopback port of 127.0.0.1.
     mc.kill()                        # SIGKILL, waits until the port is free
     mc.restart()                     # kill if running, start on the same port
     mc.stop()                        # SIGTERM (then SIGKILL); idempotent
+    with Memcached(log_dir) as mc:   # started, stopped at the end
 
 It runs with `-U 0` (no UDP), a small cache (-m), as `nobody` when we are
 root, in its own process group. Every instance is stopped at the latest
@@ -216,6 +217,14 @@ class Memcached:
         self._proc = None
         self.paused = False
         self._wait_port_free()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        if self.paused:
+            self.resume()
+        self.stop()
 
     def restart(self, timeout=10.0):
         """Kill (its data goes with it) and start again on the same port."""
