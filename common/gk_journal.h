@@ -8,9 +8,9 @@
  *
  *   LINE    = "v1" SP KIND SP KEY SP GROUP SP EXPIRES SP VALUE SP CRC LF
  *   KIND    = "t" / "r" / "s"              (gk_revoke.h)
- *   KEY     = "gk:rv:" KIND ":" 32HEXLOWER (gk_revoke_key_kind; the kind
+ *   KEY     = "rv:" KIND ":" 32HEXLOWER (gk_revoke_key_kind; the kind
  *                                           must be the line's KIND)
- *   GROUP   = "-" / "gk:rv:s:" 32HEXLOWER  the store group the entry was
+ *   GROUP   = "-" / "rv:s:" 32HEXLOWER  the store group the entry was
  *                                           written in (gk_store.h's
  *                                           set_in: memcached's master
  *                                           key): "-" for none, else a
@@ -24,7 +24,7 @@
  *
  * Numbers have no sign and no leading zero ("0" alone is allowed for
  * VALUE). A line is at most GK_JOURNAL_LINE_MAX bytes with its LF (a valid
- * one is at most 137), far below PIPE_BUF.
+ * one is at most 131), far below PIPE_BUF.
  *
  * Why a group: with memcached, an entry lives on the server its group
  * hashes to (a token's entry in its subject's group, so that one

@@ -17,8 +17,8 @@ static const unsigned char tag[] = "gk-revoke-v1";
 /* The bytes of the key kept in the key: 16 of the 32 (128 bits). */
 #define KEEP 16
 
-/* The prefix of every hashed key: "gk:rv:" kind ":". */
-#define PREFIX_LEN 8
+/* The prefix of every hashed key: "rv:" kind ":". */
+#define PREFIX_LEN 5
 
 /* One field of M: absent (NULL) or present with its length. */
 typedef struct {
@@ -101,7 +101,7 @@ static int digest(const unsigned char *key16, int kind, const field_t *f,
     return ok;
 }
 
-/* "gk:rv:" kind ":" and the hex of the first KEEP bytes of the digest. */
+/* "rv:" kind ":" and the hex of the first KEEP bytes of the digest. */
 static apr_size_t make_key(char out[GK_REVOKE_KEY_SIZE],
                            const unsigned char *key16, int kind,
                            const field_t *f, int n)
@@ -115,9 +115,9 @@ static apr_size_t make_key(char out[GK_REVOKE_KEY_SIZE],
         out[0] = '\0';
         return 0;
     }
-    memcpy(out, "gk:rv:", 6);
-    out[6] = (char)kind;
-    out[7] = ':';
+    memcpy(out, "rv:", 3);
+    out[3] = (char)kind;
+    out[4] = ':';
     for (i = 0; i < KEEP; i++) {
         *w++ = hex[md[i] >> 4];
         *w++ = hex[md[i] & 15];
@@ -180,11 +180,11 @@ int gk_revoke_key_kind(const char *key, apr_size_t len)
     apr_size_t i;
     int kind;
 
-    if (!key || len != GK_REVOKE_KEY_LEN || memcmp(key, "gk:rv:", 6)
-        || key[7] != ':') {
+    if (!key || len != GK_REVOKE_KEY_LEN || memcmp(key, "rv:", 3)
+        || key[4] != ':') {
         return 0;
     }
-    kind = key[6];
+    kind = key[3];
     if (kind != GK_REVOKE_KIND_TOKEN && kind != GK_REVOKE_KIND_RAW
         && kind != GK_REVOKE_KIND_SUBJECT) {
         return 0;

@@ -5,14 +5,16 @@
  * no state, no allocation; safe from any thread.
  *
  * Every key is printable ASCII without space, a valid memcached key that
- * also fits the shm store (GK_STORE_SHM_KEY_MAX, 64 bytes):
+ * also fits the shm store (GK_STORE_SHM_KEY_MAX, 64 bytes). The memcached
+ * store puts its own namespace "gk:" before every key it writes, so
+ * memcached holds them as "gk:rv:...":
  *
- *   "gk:rv:t:" 32 hex    a token by (iss, jti)          gk_revoke_token_key
- *   "gk:rv:r:" 32 hex    a token without jti, by its    gk_revoke_token_key_raw
+ *   "rv:t:" 32 hex    a token by (iss, jti)          gk_revoke_token_key
+ *   "rv:r:" 32 hex    a token without jti, by its    gk_revoke_token_key_raw
  *                        whole compact serialisation
- *   "gk:rv:s:" 32 hex    a subject's cutoff, by         gk_revoke_subject_key
+ *   "rv:s:" 32 hex    a subject's cutoff, by         gk_revoke_subject_key
  *                        (iss, sub): "log out everywhere"
- *   "gk:rv:sentinel"     present while the store holds  gk_revoke_sentinel_key
+ *   "rv:sentinel"     present while the store holds  gk_revoke_sentinel_key
  *                        the replayed journal
  *
  * The 32 lower-case hex digits are the first 16 bytes of
@@ -61,14 +63,14 @@
 #define GK_REVOKE_KIND_RAW 'r'
 #define GK_REVOKE_KIND_SUBJECT 's'
 
-/* The length of a token, raw-token or subject key ("gk:rv:t:" + 32 hex),
+/* The length of a token, raw-token or subject key ("rv:t:" + 32 hex),
  * and a buffer that holds any key of this file with its NUL. */
-#define GK_REVOKE_KEY_LEN 40
+#define GK_REVOKE_KEY_LEN 37
 #define GK_REVOKE_KEY_SIZE 48
 
 /* The sentinel key and its length. */
-#define GK_REVOKE_SENTINEL "gk:rv:sentinel"
-#define GK_REVOKE_SENTINEL_LEN 14
+#define GK_REVOKE_SENTINEL "rv:sentinel"
+#define GK_REVOKE_SENTINEL_LEN 11
 
 /* The length of the optional hashing key. */
 #define GK_REVOKE_SECRET_LEN 16
@@ -97,7 +99,7 @@ apr_size_t gk_revoke_subject_key(char out[GK_REVOKE_KEY_SIZE],
 apr_size_t gk_revoke_sentinel_key(char out[GK_REVOKE_KEY_SIZE]);
 
 /* The kind of a token, raw-token or subject key: 't', 'r' or 's' when the
- * len bytes at key are exactly such a key ("gk:rv:" kind ":" 32 lower-case
+ * len bytes at key are exactly such a key ("rv:" kind ":" 32 lower-case
  * hex digits), else 0 (the sentinel included). */
 int gk_revoke_key_kind(const char *key, apr_size_t len);
 

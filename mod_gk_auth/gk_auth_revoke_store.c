@@ -9,11 +9,11 @@
  *
  * What it holds (common/gk_revoke.h keys, hashed, never a token or a
  * subject in clear):
- *   gk:rv:t:<hash of iss, jti>   1, until the token's exp + leeway
- *   gk:rv:r:<hash of the token>  the same, for a token without jti
- *   gk:rv:s:<hash of iss, sub>   the cutoff second of "log out everywhere",
+ *   rv:t:<hash of iss, jti>   1, until the token's exp + leeway
+ *   rv:r:<hash of the token>  the same, for a token without jti
+ *   rv:s:<hash of iss, sub>   the cutoff second of "log out everywhere",
  *                                for GKAuthMaxTokenLifetime + leeway
- *   gk:rv:sentinel               (memcached) the journal was replayed
+ *   rv:sentinel               (memcached) the journal was replayed
  * Writes and reads go to the group of the subject key (memcached's "by
  * key" commands), so that a token's entry, its subject's cutoff and the
  * sentinel are fetched in one round trip from one server.

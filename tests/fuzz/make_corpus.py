@@ -687,11 +687,11 @@ def jline(kind, key, group, expires, value):
 
 
 def journal_seeds():
-    kt = "gk:rv:t:0123456789abcdef0123456789abcdef"
-    kt2 = "gk:rv:t:fedcba9876543210fedcba9876543210"
-    kr = "gk:rv:r:fedcba9876543210fedcba9876543210"
-    ks = "gk:rv:s:0123456789abcdef0123456789abcdef"
-    ks2 = "gk:rv:s:fedcba9876543210fedcba9876543210"
+    kt = "rv:t:0123456789abcdef0123456789abcdef"
+    kt2 = "rv:t:fedcba9876543210fedcba9876543210"
+    kr = "rv:r:fedcba9876543210fedcba9876543210"
+    ks = "rv:s:0123456789abcdef0123456789abcdef"
+    ks2 = "rv:s:fedcba9876543210fedcba9876543210"
     # a token in its subject's group, a raw token without one, a subject's
     # cutoff in its own group
     tok = jline("t", kt, ks, TS + 3600, 1)
@@ -712,8 +712,8 @@ def journal_seeds():
               + raw))
     s.append(("flipped-key", tok.replace("0123456789abcdef0123", "0123456X89"
                                          "abcdef0123", 1) + sub))
-    s.append(("upper-hex", jline("t", kt.upper().replace("GK:RV:T:",
-                                                          "gk:rv:t:"),
+    s.append(("upper-hex", jline("t", kt.upper().replace("RV:T:",
+                                                          "rv:t:"),
                                  "-", TS + 5, 1)))
     s.append(("upper-crc", tok[:-9] + tok[-9:-1].upper() + "\n"))
     s.append(("v2", "v2 t %s - 1 2 3\n" % kt + tok))
@@ -730,7 +730,7 @@ def journal_seeds():
     s.append(("val-2p64", jline("t", kt, ks, TS + 9, 2 ** 64)))
     s.append(("kind-mismatch", jline("s", kt, ks, TS + 9, 1)
               + jline("t", kr, "-", TS + 9, 1)))
-    s.append(("sentinel", jline("t", "gk:rv:sentinel", "-", TS + 9, 1)))
+    s.append(("sentinel", jline("t", "rv:sentinel", "-", TS + 9, 1)))
     s.append(("tabs", jsum(jbody("t", kt, ks, TS + 9, 1).replace(" ", "\t"))))
     s.append(("trailing-space", jsum(jbody("t", kt, ks, TS + 9, 1) + " ")))
     s.append(("nul-inside", tok.replace("gk:", "\0k:", 1) + raw))
@@ -742,13 +742,13 @@ def journal_seeds():
     many = []
     for i in range(100):
         kind = "trs"[i % 3]
-        key = "gk:rv:%s:%032x" % (kind, i * 7919)
-        group = ["-", ks, "gk:rv:s:%032x" % (i * 104729)][i % 3]
+        key = "rv:%s:%032x" % (kind, i * 7919)
+        group = ["-", ks, "rv:s:%032x" % (i * 104729)][i % 3]
         many.append(jline(kind, key, group, TS - 50 + 3 * i, i))
     s.append(("many", "".join(many)))
     s.append(("garbage", bytes(range(256)) * 3))
-    s.append(("v1-repeated", "v1 v1 t v1 t gk:rv:t: " + tok))
-    s.append(("fragments", "v1 t gk:rv" + "v1 r gk:rv:r:fedcba9876543210f"
+    s.append(("v1-repeated", "v1 v1 t v1 t rv:t: " + tok))
+    s.append(("fragments", "v1 t gk:rv" + "v1 r rv:r:fedcba9876543210f"
               + sub))
     s.append(("negative", jline("t", kt, ks, -5, 1)
               + jline("t", kt, ks, TS + 9, -1)))
@@ -763,12 +763,12 @@ def journal_seeds():
     s.append(("group-token-key", jline("t", kt, kt2, TS + 9, 1) + tok))
     s.append(("group-raw-key", jline("t", kt, kr, TS + 9, 1) + tok))
     s.append(("group-upper", jline("t", kt, ks.upper().replace(
-        "GK:RV:S:", "gk:rv:s:"), TS + 9, 1) + tok))
+        "RV:S:", "rv:s:"), TS + 9, 1) + tok))
     s.append(("group-short", jline("t", kt, ks[:-1], TS + 9, 1) + tok))
     s.append(("group-long", jline("t", kt, ks + "0", TS + 9, 1) + tok))
     s.append(("group-dashes", jline("t", kt, "--", TS + 9, 1) + tok))
     s.append(("group-missing", jsum("v1 t %s %d 1" % (kt, TS + 9)) + tok))
-    s.append(("group-sentinel", jline("t", kt, "gk:rv:sentinel", TS + 9, 1)
+    s.append(("group-sentinel", jline("t", kt, "rv:sentinel", TS + 9, 1)
               + tok))
     s.append(("group-two-spaces", jsum(jbody("t", kt, ks, TS + 9, 1)
                                       .replace(ks + " ", ks + "  ")) + tok))

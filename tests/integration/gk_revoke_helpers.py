@@ -44,7 +44,7 @@ STORE_TIMEOUT_MS = 100
 
 def rv_key(kind, secret=None, *fields):
     """The store key of a revocation, derived here from gk_revoke.h's
-    definition (not by the module): "gk:rv:" kind ":" and the first 16
+    definition (not by the module): "rv:" kind ":" and the first 16
     bytes of HMAC-SHA-256(key16, M) (key16: the first 16 bytes of the
     SHA-256 of the secret file's bytes) or SHA-256(M) without a secret, in
     hex; M = "gk-revoke-v1" NUL kind, then per field NUL (absent) or 0x01,
@@ -62,7 +62,7 @@ def rv_key(kind, secret=None, *fields):
     else:
         k16 = hashlib.sha256(secret).digest()[:16]
         h = hmac.new(k16, m, hashlib.sha256).digest()
-    return "gk:rv:%s:%s" % (kind, h[:16].hex())
+    return "rv:%s:%s" % (kind, h[:16].hex())
 
 
 def marker():

@@ -34,7 +34,7 @@ SECRET = b"rv-shared-secret-0123456789abcdef\n"
 # rate limit's are "gk:gkrl:..."): the revocation keys "gk:rv:..." are
 # found under it
 STORE_NS = "gk:"
-RE_STORED = re.compile(r"^(?:gk:)?gk:rv:(?:[trs]:[0-9a-f]{32}|sentinel)$")
+RE_STORED = re.compile(r"^gk:rv:(?:[trs]:[0-9a-f]{32}|sentinel)$")
 
 
 @pytest.fixture(autouse=True, scope="module")

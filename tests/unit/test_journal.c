@@ -139,7 +139,7 @@ START_TEST(line_round_trip)
     ck_assert_uint_gt(n, 0);
     ck_assert_int_eq(buf[n - 1], '\n');
     l = apr_pstrmemdup(tp, buf, n);
-    ck_assert_msg(!strncmp(l, "v1 t gk:rv:t:", 13), "%s", l);
+    ck_assert_msg(!strncmp(l, "v1 t rv:t:", 10), "%s", l);
     ck_assert_ptr_nonnull(strstr(l, " - 1700000060 7 "));
     memset(&back, 0, sizeof(back));
     ck_assert_int_eq(gk_journal_parse_line(buf, n - 1, &back),
@@ -151,7 +151,7 @@ START_TEST(line_round_trip)
     e.value = APR_UINT64_MAX;
     gk_revoke_subject_key(e.group, NULL, "iss", "alice");
     n = gk_journal_format_line(buf, &e);
-    ck_assert_uint_le(n, 137);
+    ck_assert_uint_le(n, 131);
     l = apr_pstrmemdup(tp, buf, n);
     ck_assert_ptr_nonnull(strstr(l, apr_pstrcat(tp, " ", e.group, " ", NULL)));
     ck_assert_int_eq(gk_journal_parse_line(buf, n - 1, &back),
@@ -192,7 +192,7 @@ START_TEST(format_refuses)
     bad.expires = -5;
     ck_assert_uint_eq(gk_journal_format_line(buf, &bad), 0);
     bad = e;
-    strcpy(bad.key, "gk:rv:sentinel");
+    strcpy(bad.key, "rv:sentinel");
     ck_assert_uint_eq(gk_journal_format_line(buf, &bad), 0);
     bad = e;
     memset(bad.key, 'a', sizeof(bad.key)); /* no NUL */
@@ -208,11 +208,11 @@ START_TEST(format_refuses)
     strcpy(bad.group, "-");
     ck_assert_uint_eq(gk_journal_format_line(buf, &bad), 0);
     bad = e;
-    strcpy(bad.group, "gk:rv:sentinel");
+    strcpy(bad.group, "rv:sentinel");
     ck_assert_uint_eq(gk_journal_format_line(buf, &bad), 0);
     bad = e;
     gk_revoke_subject_key(bad.group, NULL, "iss", "bob");
-    bad.group[39] = '\0'; /* short */
+    bad.group[36] = '\0'; /* short */
     ck_assert_uint_eq(gk_journal_format_line(buf, &bad), 0);
     bad = e;
     memset(bad.group, 'a', sizeof(bad.group)); /* no NUL */
@@ -245,8 +245,8 @@ static void parse_is(const char *l, gk_journal_line_e want)
 
 START_TEST(parse_refuses)
 {
-    const char *k = "gk:rv:t:0123456789abcdef0123456789abcdef";
-    const char *ks = "gk:rv:s:0123456789abcdef0123456789abcdef";
+    const char *k = "rv:t:0123456789abcdef0123456789abcdef";
+    const char *ks = "rv:s:0123456789abcdef0123456789abcdef";
 
     parse_is(resum(tp, apr_psprintf(tp, "v1 t %s - 5 0", k)),
              GK_JOURNAL_LINE_OK);
@@ -288,9 +288,9 @@ START_TEST(parse_refuses)
              GK_JOURNAL_LINE_CORRUPT); /* no value */
     parse_is(resum(tp, apr_psprintf(tp, "v1 t %s - -\t5 0", k)),
              GK_JOURNAL_LINE_CORRUPT);
-    parse_is(resum(tp, "v1 t gk:rv:t:0123456789ABCDEF0123456789abcdef - 5 0"),
+    parse_is(resum(tp, "v1 t rv:t:0123456789ABCDEF0123456789abcdef - 5 0"),
              GK_JOURNAL_LINE_CORRUPT);
-    parse_is(resum(tp, "V1 t gk:rv:t:0123456789abcdef0123456789abcdef - 5 0"),
+    parse_is(resum(tp, "V1 t rv:t:0123456789abcdef0123456789abcdef - 5 0"),
              GK_JOURNAL_LINE_CORRUPT);
     /* the checksum in upper case, too short, too long, CR */
     {
@@ -320,7 +320,7 @@ START_TEST(parse_refuses)
              GK_JOURNAL_LINE_CORRUPT);
     parse_is(resum(tp, apr_psprintf(tp, "v1 t %s _ 5 0", k)),
              GK_JOURNAL_LINE_CORRUPT);
-    parse_is(resum(tp, apr_psprintf(tp, "v1 t %s %.39s 5 0", k, ks)),
+    parse_is(resum(tp, apr_psprintf(tp, "v1 t %s %.36s 5 0", k, ks)),
              GK_JOURNAL_LINE_CORRUPT); /* one hex digit short */
     parse_is(resum(tp, apr_psprintf(tp, "v1 t %s %sa 5 0", k, ks)),
              GK_JOURNAL_LINE_CORRUPT);
@@ -328,11 +328,11 @@ START_TEST(parse_refuses)
              GK_JOURNAL_LINE_CORRUPT);
     parse_is(resum(tp, apr_psprintf(tp,
                                     "v1 t %s "
-                                    "gk:rv:s:0123456789ABCDEF0123456789abcdef"
+                                    "rv:s:0123456789ABCDEF0123456789abcdef"
                                     " 5 0",
                                     k)),
              GK_JOURNAL_LINE_CORRUPT);
-    parse_is(resum(tp, apr_psprintf(tp, "v1 t %s gk:rv:sentinel 5 0", k)),
+    parse_is(resum(tp, apr_psprintf(tp, "v1 t %s rv:sentinel 5 0", k)),
              GK_JOURNAL_LINE_CORRUPT);
     parse_is(resum(tp, apr_psprintf(tp, "v1 t %s -", k)),
              GK_JOURNAL_LINE_CORRUPT); /* ends after the group */
@@ -553,7 +553,7 @@ START_TEST(unknown_version)
     gk_journal_stats_t st;
     collect_t *c;
 
-    append_raw(path, "v2 t gk:rv:t:x 1 2 3 4 5 6\n", 27);
+    append_raw(path, "v2 t rv:t:x 1 2 3 4 5 6\n", 24);
     append_raw(path, la, strlen(la));
     append_raw(path, "v3\n", 3); /* "v3" alone: not a version line */
     append_raw(path, "v99 {\"json\":1}\n", 15);
