@@ -567,6 +567,7 @@ apr_status_t gk_journal_compact(apr_pool_t *p, const char *path,
     merge_t m;
     scan_t *s;
     char *tmp, *out;
+    struct stat old;
     apr_size_t len = 0;
     int fd, tfd = -1, dfd, i;
 
@@ -600,6 +601,15 @@ apr_status_t gk_journal_compact(apr_pool_t *p, const char *path,
     if ((tfd = mkstemp(tmp)) < 0) {
         rv = APR_FROM_OS_ERROR(errno);
         goto done;
+    }
+    /* the new file keeps the old one's owner: a compaction by root (httpd's
+     * parent at a graceful restart) must not lock out the children, which
+     * go on appending as httpd's user while it runs */
+    if (geteuid() == 0 && fstat(fd, &old) == 0
+        && (old.st_uid != 0 || old.st_gid != 0)
+        && fchown(tfd, old.st_uid, old.st_gid) != 0) {
+        rv = APR_FROM_OS_ERROR(errno);
+        goto failed;
     }
     if ((rv = write_all(tfd, out, len)) != APR_SUCCESS) {
         goto failed;

@@ -63,7 +63,9 @@
  *  - gk_journal_compact opens the file, takes an exclusive flock(2) (so no
  *    append is under way and none starts), checks it still is the file at
  *    path, reads it, writes the live entries to a fresh temporary file in
- *    the same directory (mode 0600), fsyncs it, renames it over path and
+ *    the same directory (mode 0600; run as root, it gives the file the
+ *    old one's owner and group, so that a compaction by httpd's parent
+ *    never locks out the children appending as httpd's user), fsyncs it, renames it over path and
  *    fsyncs the directory, and only then releases the lock of the old
  *    file.
  *

@@ -873,6 +873,30 @@ static void *compact_worker(void *arg)
     return NULL;
 }
 
+/* Compaction by root keeps the file's owner: httpd's parent compacts at a
+ * graceful restart while children append as httpd's user. */
+START_TEST(compact_keeps_owner)
+{
+    const char *dir = tk_tmpdir(tp), *path = tk_path_in(tp, dir, "journal");
+    gk_journal_entry_t a = entry("o", 1, TS + 100, 1);
+    gk_journal_t *j;
+    struct stat sb;
+
+    if (geteuid() != 0) {
+        return; /* only root can give a file away */
+    }
+    ck_assert_int_eq(gk_journal_open(tp, path, &j), APR_SUCCESS);
+    ck_assert_int_eq(gk_journal_append(j, &a), APR_SUCCESS);
+    ck_assert_int_eq(chown(path, 33, 34), 0);
+    ck_assert_int_eq(gk_journal_compact(tp, path, TS, NULL), APR_SUCCESS);
+    ck_assert_int_eq(stat(path, &sb), 0);
+    ck_assert_int_eq(sb.st_uid, 33);
+    ck_assert_int_eq(sb.st_gid, 34);
+    ck_assert_int_eq(sb.st_mode & 07777, 0600);
+    ck_assert_int_eq(files_in(dir), 1);
+}
+END_TEST
+
 START_TEST(compact_while_appending)
 {
     /* appenders in threads and processes while another thread compacts
@@ -1034,6 +1058,7 @@ static Suite *suite(void)
 
     tc = tk_tcase("compaction");
     tcase_add_test(tc, compact_live_only);
+    tcase_add_test(tc, compact_keeps_owner);
     tcase_add_test(tc, compact_atomic_for_readers);
     suite_add_tcase(s, tc);
 
