@@ -726,8 +726,9 @@ const command_rec gk_auth_cmds[] = {
                   "The file revocations are appended to and replayed from"),
     AP_INIT_TAKE1("GKAuthRevocationKeySecret", gk_auth_set_revocation_secret,
                   NULL, RSRC_CONF,
-                  "A file whose SHA-256 keys the hashes of revocation keys, "
-                  "the same on every front end sharing a store"),
+                  "The secret the revocation keys are hashed with, the same "
+                  "on every front end sharing a store: env:VAR or "
+                  "file:PATH"),
     AP_INIT_TAKE1("GKAuthMaxTokenLifetime", gk_auth_set_max_token_lifetime,
                   NULL, RSRC_CONF,
                   "The longest lifetime of the tokens accepted, for which "

@@ -116,38 +116,30 @@ const char *gk_auth_set_revocation_journal(cmd_parms *cmd, void *dc,
     return NULL;
 }
 
-/* The first 16 bytes of the SHA-256 of the file's bytes, read once here,
- * so that every pass over the configuration and `apache2 -t` agree. */
+/* The first 16 bytes of the SHA-256 of the secret (env:VAR or file:PATH,
+ * as GKRateLimitKeySecret reads it), derived once here, so that every
+ * pass over the configuration and `apache2 -t` agree. */
 const char *gk_auth_set_revocation_secret(cmd_parms *cmd, void *dc,
                                           const char *arg)
 {
-    const char *e = main_server_only(cmd), *path;
+    const char *e = main_server_only(cmd), *secret = NULL;
     unsigned char md[EVP_MAX_MD_SIZE], *key;
     unsigned int mdlen = 0;
-    apr_size_t len;
-    char *data;
+    apr_size_t len = 0;
 
     if (e) {
         return e;
     }
-    if (!*arg || !(path = ap_server_root_relative(cmd->temp_pool, arg))) {
-        return gk_ap_cmd_error(cmd, "'%s' is not a valid path", arg);
+    if ((e = gk_secret_read(cmd->temp_pool, arg, GK_REVOKE_SECRET_LEN,
+                            &secret, &len))) {
+        return gk_ap_cmd_error(cmd, "%s", e);
     }
-    if ((e = gk_file_read(cmd->temp_pool, path, &data, &len))) {
-        return gk_ap_cmd_error(cmd, "%s: %s", path, e);
-    }
-    if (len < GK_REVOKE_SECRET_LEN) {
-        return gk_ap_cmd_error(cmd, "%s has %lu bytes: at least %d are "
-                               "needed", path, (unsigned long)len,
-                               GK_REVOKE_SECRET_LEN);
-    }
-    if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL)
+    if (!EVP_Digest(secret, len, md, &mdlen, EVP_sha256(), NULL)
         || mdlen < GK_REVOKE_SECRET_LEN) {
-        return gk_ap_cmd_error(cmd, "cannot hash %s", path);
+        return gk_ap_cmd_error(cmd, "cannot hash the secret of %s", arg);
     }
     key = apr_pmemdup(cmd->pool, md, GK_REVOKE_SECRET_LEN);
     OPENSSL_cleanse(md, sizeof(md));
-    OPENSSL_cleanse(data, len);
     srv_conf(cmd)->rv_key = key;
     return NULL;
 }

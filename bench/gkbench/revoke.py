@@ -185,7 +185,7 @@ def config_block(s, port):
                 CG_SNAPS.append(p.round_trips())
         load += (f'GKAuthRevocationStore memcached '
                  f'"--SERVER=127.0.0.1:{port}"\n'
-                 f"GKAuthRevocationKeySecret {secret_file()}\n")
+                 f"GKAuthRevocationKeySecret file:{secret_file()}\n")
         if cg:
             # under valgrind, behind a proxy in Python, on a shared
             # machine, an answer may take longer than the default wait:

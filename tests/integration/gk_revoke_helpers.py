@@ -46,7 +46,7 @@ def rv_key(kind, secret=None, *fields):
     """The store key of a revocation, derived here from gk_revoke.h's
     definition (not by the module): "rv:" kind ":" and the first 16
     bytes of HMAC-SHA-256(key16, M) (key16: the first 16 bytes of the
-    SHA-256 of the secret file's bytes) or SHA-256(M) without a secret, in
+    SHA-256 of the secret, without its trailing newline) or SHA-256(M) without a secret, in
     hex; M = "gk-revoke-v1" NUL kind, then per field NUL (absent) or 0x01,
     its length (8 bytes, big-endian) and its bytes. kind: "t" (iss, jti),
     "r" (the token), "s" (iss, sub)."""
@@ -60,7 +60,8 @@ def rv_key(kind, secret=None, *fields):
     if secret is None:
         h = hashlib.sha256(m).digest()
     else:
-        k16 = hashlib.sha256(secret).digest()[:16]
+        # the secret without its trailing newline (gk_secret_read)
+        k16 = hashlib.sha256(secret.rstrip(b"\r\n")).digest()[:16]
         h = hmac.new(k16, m, hashlib.sha256).digest()
     return "rv:%s:%s" % (kind, h[:16].hex())
 

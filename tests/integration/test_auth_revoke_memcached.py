@@ -56,7 +56,7 @@ def mc(env):
 def mc_conf(e, keys, name, addr, on_error=None, timeout=None, server=()):
     """Every front end hashes its keys with the same secret."""
     secret = e.write_file(e.data_dir / "rv_mc_secret", SECRET)
-    lines = ["GKAuthRevocationKeySecret %s" % secret]
+    lines = ["GKAuthRevocationKeySecret file:%s" % secret]
     if on_error:
         lines.append("GKAuthRevocationOnStoreError %s" % on_error)
     if timeout:
