@@ -13,6 +13,7 @@ import json
 import pytest
 
 from gkhttpd import GkConf
+from gkhttpd.conf import assert_refused_conf
 from gkhttpd.check import assert_problem
 
 JSON = {"Content-Type": "application/json"}
@@ -42,15 +43,8 @@ def schema_file(env, name, doc):
 
 
 def refused(env, lines, *needles, location=None):
-    conf = GkConf(env, gk_modules=("validate",))
-    if location:
-        conf.add_location(location, lines)
-    else:
-        conf.add(lines)
-    conf.install()
-    res = env.apache_fail()
-    res.assert_refused(*needles)
-    return res
+    return assert_refused_conf(env, ("validate",), lines, *needles,
+                               location=location)
 
 
 BAD_SCHEMAS = [
