@@ -8,6 +8,7 @@ import hashlib
 import json
 import socket
 import subprocess
+import time
 
 import pytest
 
@@ -262,3 +263,72 @@ class TestSmoke:
             got = json.loads(out)
             assert got["sha256"] == hashlib.sha256(data).hexdigest()
             assert got["content_length"] == str(len(data))
+
+
+class TestWithLog:
+    """With mod_gk_log: the JSON access line carries gk.validate.*, a
+    refusal is an audit event without the body, the problem body carries
+    the correlation ID."""
+
+    @pytest.fixture(autouse=True, scope="class")
+    def _class_scope(self, env):
+        if not env.has_gk_module("log"):
+            pytest.skip("mod_gk_log not built")
+        schema = env.data_dir / "validate" / "user.schema.json"
+        env.write_file(schema, json.dumps(SCHEMA))
+        env.write_file(env.cgi_dir / "body.py", BODY_CGI, mode=0o755)
+        conf = GkConf(env, gk_modules=("validate", "log"))
+        conf.add('ScriptAliasMatch "^/(?:.*/)?body$" "%s/body.py"'
+                 % env.cgi_dir)
+        conf.add('GKLog "%s/access.json"' % env.logs_dir)
+        conf.add('GKAuditLog "%s/audit.json"' % env.logs_dir)
+        conf.add_location("/v/", 'GKValidateSchema "%s"' % schema)
+        conf.install()
+        env.data_dir.chmod(0o777)
+        env.apache_restart()
+
+    def lines(self, env, name, cid, want=1):
+        path = env.logs_dir / name
+        end = time.monotonic() + 10
+        while True:
+            objs = [json.loads(l) for l in path.read_bytes().split(b"\n")
+                    if l] if path.exists() else []
+            sel = [o for o in objs if o["gk"]["correlation_id"] == cid]
+            if len(sel) >= want or time.monotonic() > end:
+                assert len(sel) >= want, objs[-3:]
+                return sel
+            time.sleep(0.05)
+
+    def test_gk_validate_901_01_valid_logged(self, env):
+        r = env.request("/v/body", "POST", headers=JSON, data=body())
+        assert r.status_code == 200
+        cid = r.headers["X-Correlation-ID"]
+        o = self.lines(env, "access.json", cid)[0]
+        assert o["gk"]["validate"] == {"outcome": "valid", "reason": "ok",
+                                       "keyword": None}
+
+    def test_gk_validate_901_02_invalid_logged_and_audited(self, env):
+        secret = "pw-short-9"
+        r = env.request("/v/body", "POST", headers=JSON,
+                        data=body(password=secret))
+        p = assert_problem(r, 422)
+        cid = r.headers["X-Correlation-ID"]
+        assert p["correlation_id"] == cid
+        o = self.lines(env, "access.json", cid)[0]
+        assert o["gk"]["validate"] == {"outcome": "invalid",
+                                       "reason": "invalid_body",
+                                       "keyword": "minLength"}
+        a = self.lines(env, "audit.json", cid)[0]
+        assert a["event"]["action"] == "body-refused"
+        assert a["event"]["outcome"] == "failure"
+        assert a["event"]["reason"] == "invalid_body"
+        for f in ("audit.json", "access.json", "error_log"):
+            assert secret not in (env.logs_dir / f).read_text(), f
+
+    def test_gk_validate_901_03_skipped_logged(self, env):
+        r = env.request("/v/body", "GET")
+        assert r.status_code == 200
+        cid = r.headers["X-Correlation-ID"]
+        o = self.lines(env, "access.json", cid)[0]
+        assert o["gk"]["validate"]["outcome"] == "skipped"
+        assert o["gk"]["validate"]["reason"] is None
