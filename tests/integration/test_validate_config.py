@@ -179,6 +179,13 @@ class TestAccepted:
             "type": "object", "required": ["name"],
             "properties": {"name": {"$ref": "common.json#/definitions/name"}}})
         self.__class__.user = user
+        # a document whose $id is not its file: found by its file, and its
+        # references resolve against the $id
+        ided = schema_file(env, "ided.json", {
+            "$id": "https://schemas.example.com/order.json",
+            "type": "object", "required": ["qty"],
+            "properties": {"qty": {"$ref": "#/definitions/qty"}},
+            "definitions": {"qty": {"type": "integer", "minimum": 1}}})
         env.write_file(env.cgi_dir / "drain.py", DRAIN_CGI, mode=0o755)
         conf = GkConf(env, gk_modules=("validate",))
         conf.add('ScriptAliasMatch "^/(?:.*/)?drain$" "%s/drain.py"'
@@ -189,6 +196,7 @@ class TestAccepted:
                           'GKValidateSchema none' % common)
         for loc in ("/a/", "/b/", "/c/"):
             conf.add_location(loc, 'GKValidateSchema "%s"' % user)
+        conf.add_location("/ided/", 'GKValidateSchema "%s"' % ided)
         conf.install()
         env.apache_restart()
 
@@ -201,6 +209,16 @@ class TestAccepted:
         assert e["instanceLocation"] == "/name"
         r = env.request("/c/drain", "POST", headers=JSON,
                         data=b'{"name": "alice"}')
+        assert r.status_code == 200
+
+    def test_gk_validate_013_04_schema_with_its_own_id(self, env):
+        r = env.request("/ided/drain", "POST", headers=JSON,
+                        data=b'{"qty": 0}')
+        body = assert_problem(r, 422)
+        assert body["errors"][0]["keyword"] == "minimum"
+        assert body["errors"][0]["instanceLocation"] == "/qty"
+        r = env.request("/ided/drain", "POST", headers=JSON,
+                        data=b'{"qty": 2}')
         assert r.status_code == 200
 
     def test_gk_validate_013_02_configtest_ok(self, env):
