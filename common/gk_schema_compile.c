@@ -235,6 +235,12 @@ apr_status_t gk_schema_set_add(gk_schema_set_t *set, const char *uri,
     apr_status_t rv;
 
     memset(err, 0, sizeof(*err));
+    if (!doc) {
+        err->uri = uri;
+        err->pointer = "";
+        err->reason = "no document";
+        return APR_EINVAL;
+    }
     set->err = err;
     u = gk_schema_uri_split(set->p, uri, &frag, &bad);
     json_incref(doc);

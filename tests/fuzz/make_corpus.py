@@ -659,6 +659,121 @@ def cors_seeds():
     return s
 
 
+USER_CREATE = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "type": "object", "required": ["username", "email", "password"],
+    "properties": {
+        "username": {"type": "string", "minLength": 3, "maxLength": 50,
+                     "pattern": "^[a-zA-Z0-9]+$"},
+        "email": {"type": "string", "format": "email"},
+        "password": {"$ref": "#/definitions/password"}},
+    "definitions": {"password": {
+        "type": "string", "minLength": 12,
+        "allOf": [{"pattern": "[A-Z]"}, {"pattern": "[0-9]"}]}}}
+
+
+def schema_compile_seeds():
+    """Schema documents (fuzz_schema_compile.c): good ones using every
+    keyword, and the refusals (other drafts, bad values, references that
+    do not resolve, cycles, refused regex constructs)."""
+    j = json.dumps
+    s = [
+        ("user-create", j(USER_CREATE)),
+        ("true", "true"), ("false", "false"), ("empty", "{}"),
+        ("types", j({"type": ["string", "null", "integer"]})),
+        ("numbers", j({"multipleOf": 0.01, "maximum": 1e308,
+                       "exclusiveMinimum": -5, "minimum": -9007199254740993,
+                       "exclusiveMaximum": 2.5})),
+        ("strings", j({"minLength": 2.0, "maxLength": 1e30,
+                       "pattern": "^\\p{L}+\\d?$", "format": "date-time"})),
+        ("arrays", j({"items": [{"type": "integer"}, True],
+                      "additionalItems": {"enum": [1, "a", None, [1], {}]},
+                      "contains": {"const": {"a": [1.0]}}, "maxItems": 3,
+                      "minItems": 1, "uniqueItems": True})),
+        ("objects", j({"properties": {"a/b": {}, "~c": False, "": True},
+                       "patternProperties": {"^x-": {"type": "string"}},
+                       "additionalProperties": False,
+                       "propertyNames": {"maxLength": 3},
+                       "required": ["a/b", ""], "minProperties": 1,
+                       "maxProperties": 5,
+                       "dependencies": {"a": ["b"], "b": {"required": ["c"]}}})),
+        ("applicators", j({"allOf": [{}, True], "anyOf": [False, {}],
+                           "oneOf": [{"type": "string"}, {"minLength": 1}],
+                           "not": {"type": "null"}, "if": {"minimum": 0},
+                           "then": {"maximum": 9}, "else": False})),
+        ("tree", j({"$id": "http://example.com/tree",
+                    "definitions": {"node": {"$id": "#node", "properties": {
+                        "children": {"items": {"$ref": "#node"}}}}},
+                    "$ref": "#/definitions/node"})),
+        ("ref-escapes", j({"definitions": {"a/b": {"c~d": {"type": "string"}},
+                                           "p%q": True},
+                           "properties": {"x": {"$ref": "#/definitions/a~1b/c~0d"},
+                                          "y": {"$ref": "#/definitions/p%25q"}}})),
+        ("ref-meta", j({"$ref": "http://json-schema.org/draft-07/schema#"})),
+        ("id-base", j({"$id": "http://example.com/root.json",
+                       "items": {"$id": "sub/", "items": {"$ref": "x.json"}},
+                       "definitions": {"x": {"$id": "sub/x.json"}}})),
+        ("ref-siblings", j({"$ref": "#/definitions/a", "$id": "http://x/",
+                            "definitions": {"a": {"type": "integer"}}})),
+        ("draft04", j({"$schema": "http://json-schema.org/draft-04/schema#"})),
+        ("bad-minlength", j({"minLength": -1})),
+        ("bad-type", j({"type": "strng"})),
+        ("bad-required", j({"required": ["a", "a"]})),
+        ("bad-multipleof", j({"multipleOf": 0})),
+        ("ref-missing", j({"$ref": "#/definitions/nope"})),
+        ("ref-remote", j({"$ref": "http://example.com/other.json#/a"})),
+        ("ref-anchor", j({"$ref": "#nope"})),
+        ("ref-bad-pct", j({"$ref": "#/%zz"})),
+        ("ref-cycle", j({"$ref": "#"})),
+        ("ref-cycle-2", j({"definitions": {"a": {"allOf": [{"$ref": "#/definitions/b"}]},
+                                           "b": {"not": {"$ref": "#/definitions/a"}}},
+                           "$ref": "#/definitions/a"})),
+        ("dup-id", j({"definitions": {"a": {"$id": "#x"}, "b": {"$id": "#x"}}})),
+        ("re-posix", j({"pattern": "[[:alpha:]]"})),
+        ("re-inline", j({"pattern": "(?i)a"})),
+        ("re-possessive", j({"patternProperties": {"a++": {}}})),
+        ("re-unclosed", j({"pattern": "(a"})),
+        ("deep", deep(500, '{"not":', "}", "{}")),
+        ("deep-props", '{"properties":{"a":' * 300 + "{}" + "}}" * 300),
+        ("not-schema", "[1,2,3]"),
+    ]
+    return s
+
+
+def schema_validate_seeds():
+    """Request bodies (fuzz_schema_validate.c validates each against the
+    UserCreate schema, a recursive tree and an every-keyword schema)."""
+    j = json.dumps
+    return [
+        ("user-ok", j({"username": "alice42", "email": "alice@example.com",
+                       "password": "Correct1Horse"})),
+        ("user-bad", j({"username": "a!", "email": "nobody",
+                        "password": "hunter"})),
+        ("user-order", j({"password": "x", "username": "a"})),
+        ("user-extra", j({"username": "bob", "email": "b@example.org",
+                          "password": "x9Yyyyyyyyyy", "extra": [1, {"a": None}]})),
+        ("user-nl", '{"username":"alice\\n","email":"a@b.c","password":"Abcdefghij12"}'),
+        ("user-nul", '{"username":"al\\u0000ce","email":"a@b.c","password":"Abcdefghij12"}'),
+        ("user-long", j({"username": "a" * 5000, "email": "x" * 300 + "@e.com",
+                         "password": "A1" + "\u00e9" * 3000})),
+        ("scalars", "[null,true,false,0,-0.0,1.0,1e308,-1e-308,\"\"]"),
+        ("tree", j({"value": 1, "children": [{"value": 2, "children": []},
+                                             {"value": "x", "k": [[None]]}]})),
+        ("deep-arrays", deep(2000)),
+        ("deep-objects", deep_obj(1000)),
+        ("every", j({"id": 3, "tags": ["x", "y", "x"], "t": [[1], True, 3],
+                     "n": None, "o": 3, "m": 19.99, "e": "a@b", "h": "-bad-",
+                     "ip": "::1", "d": "2024-02-30T00:00:00Z", "u": "x",
+                     "x-a": 1, "a9": {"p": 1, "q": 2, "r": 3}, "a": 1,
+                     "c": 1, "kind": "admin", "~/": "", "toolongpropertyname": 1})),
+        ("dups", j([i % 7 for i in range(300)] + [{"a": [1]}, {"a": [1.0]}])),
+        ("backtrack", j({"x-a": "a" * 3000 + "!", "k": "ab " * 2000 + "~"})),
+        ("unicode", j({"username": "\u00e9\u4e2d\U0001f600", "p": "\ud7ff"})),
+        ("big-int", '{"id": 9223372036854775807, "m": -9223372036854775808}'),
+        ("many-keys", j({"k%d" % i: i for i in range(500)})),
+    ]
+
+
 def write(name, seeds):
     d = os.path.join(CORPUS, name)
     os.makedirs(d, exist_ok=True)
@@ -688,6 +803,8 @@ def main():
     write("jsonout", jsonout_seeds())
     write("redact", redact_seeds())
     write("cors", cors_seeds())
+    write("schema_compile", schema_compile_seeds())
+    write("schema_validate", schema_validate_seeds())
     return 0
 
 
