@@ -166,7 +166,7 @@ static apr_status_t reg(gk_schema_set_t *set, json_t *s, const char *base,
     if (anchor) {
         rv = put_id(set, anchor, s, doc, ptr, in);
     }
-    else if (in != base) {
+    else if (strcmp(in, base)) {
         rv = put_id(set, in, s, doc, ptr, in);
     }
     for (i = 0; rv == APR_SUCCESS && kw_one[i]; i++) {
