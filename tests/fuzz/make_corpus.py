@@ -774,6 +774,87 @@ def schema_validate_seeds():
     ]
 
 
+def ecmare_seeds():
+    """PATTERN NUL SUBJECT (fuzz_ecmare.c)."""
+    pats = [
+        ("seed-user", "^[a-zA-Z0-9]+$", "alice42"),
+        ("seed-user-nl", "^[a-zA-Z0-9]+$", "alice\n"),
+        ("seed-pw", "^(?=.*[A-Z])(?=.*\\d).{12,}$", "CorrectHorse1"),
+        ("upper", "[A-Z]", "passwordA1"),
+        ("digit-uni", "\\d", "\u0663\u09ea"),
+        ("word-uni", "\\wcole", "\u00e9cole"),
+        ("prop-letter", "^\\p{Letter}cole", "\u00e9cole"),
+        ("prop-script", "^\\p{Script=Greek}+$", "\u03b1\u03b2"),
+        ("prop-neg", "[\\P{L}\\p{Nd}]", "a1"),
+        ("space", "^\\s+$", "\t\n\u00a0\u1680\u2000\u2028\u3000\ufeff"),
+        ("nonspace-class", "^[^\\S]$", "\u00a0"),
+        ("nonspace-in-class", "^[a\\S-]+$", "ab-\u2029"),
+        ("dot", "^.$", "\u2028"),
+        ("dot-emoji", "^.$", "\U0001f600"),
+        ("any", "^[^]*$", "a\nb\u2028"),
+        ("empty-class", "[]", "abc"),
+        ("escapes", "^\\x41\\u0042\\u{43}\\uD83D\\uDE00\\v\\0\\cJ$",
+         "ABC\U0001f600\x0b\x00\n"),
+        ("backref", "^(a)\\1(?<n>b)\\k<n>$", "aabb"),
+        ("fwd-backref", "^\\1(a)$", "a"),
+        ("lookbehind", "(?<=a)b(?<!c)", "ab"),
+        ("quant", "^a{2,3}?b*?c+?d??$", "aacd"),
+        ("ranges", "^[a-c-e\\-\\[\\]]+$", "ab-[]e"),
+        ("catastrophic", "(a+)+$", "a" * 40 + "b"),
+        ("wide", "[ab]{0,300}[ab]{0,300}$", "a" * 500 + "x"),
+        ("groups-deep", "(" * 40 + "a" + ")" * 40, "a"),
+        ("posix", "[[:alpha:]]", "a"),
+        ("anchor-Z", "^\\S(|(.|\\n)*\\S)\\Z", "ab"),
+        ("inline-flag", "(?i)abc", "ABC"),
+        ("possessive", "a++b", "aab"),
+        ("atomic", "(?>a+)b", "ab"),
+        ("recursion", "(a(?R)?b)", "aabb"),
+        ("conditional", "(a)?(?(1)b|c)", "ab"),
+        ("verb", "(*UCP)\\d", "1"),
+        ("comment", "(?#x)a", "a"),
+        ("lone-brace", "a{,5}", "a{,5}"),
+        ("octal", "(a)\\10", "a\x08"),
+        ("surrogate", "\\uD800", "x"),
+        ("bad-utf8-subj", "a", b"a\xff"),
+        ("bad-utf8-pat", b"a\xc3", "a"),
+    ]
+    s = []
+    for label, pat, subj in pats:
+        if isinstance(pat, str):
+            pat = pat.encode()
+        if isinstance(subj, str):
+            subj = subj.encode()
+        s.append((label, pat + b"\0" + subj))
+    s.append(("no-nul", "^a.c$"))
+    return s
+
+
+def format_seeds():
+    """Strings for every format at once (fuzz_format.c)."""
+    vals = [
+        "joe.bloggs@example.com", "\"john doe\"@example.com",
+        "joe@[127.0.0.1]", "joe@[IPv6:2001:db8::1]", "user@localhost",
+        "te..st@example.com", "a" * 64 + "@example.com",
+        "www.example.com", "xn--4gbwdl.xn--wgbh1c", "-a-host-", "a" * 63,
+        ".".join(["b" * 63] * 4)[:253], "example.",
+        "192.168.0.1", "087.10.0.1", "256.1.1.1", "0x7f000001",
+        "::1", "::", "1:2:3:4:5:6:7:8", "::ffff:192.168.0.1",
+        "1::d6::42", "fe80::a%eth1", "12345::", "1:2:3:4:5:6:7::",
+        "1963-06-19", "2020-02-29", "2021-02-29", "2013-350",
+        "1963-06-19T08:30:06.283185Z", "1998-12-31T23:59:60Z",
+        "1998-12-31T15:59:60.123-08:00", "1998-12-31T22:59:60Z",
+        "1990-12-31T15:59:59-24:00", "1963-06-19t08:30:06z",
+        "http://foo.bar/?baz=qux#quux",
+        "http://-.~_!$&'()*+,;=:%40:80%2f::::::@example.com",
+        "ldap://[2001:db8::7]/c=GB?objectClass?one", "mailto:a@b",
+        "urn:oasis:names:specification:docbook:dtd:xml:4.1.2",
+        "http://[v1.fe80::a+en1]/", "http://example.com/%zz",
+        "//foo.bar/", "http:// shouldfail.com", "\\\\WINDOWS\\share",
+        "j\u00f6rg@example.com", "a\x00b@example.com", "",
+    ]
+    return [("v%02d" % i, v) for i, v in enumerate(vals)]
+
+
 def write(name, seeds):
     d = os.path.join(CORPUS, name)
     os.makedirs(d, exist_ok=True)
@@ -805,6 +886,8 @@ def main():
     write("cors", cors_seeds())
     write("schema_compile", schema_compile_seeds())
     write("schema_validate", schema_validate_seeds())
+    write("ecmare", ecmare_seeds())
+    write("format", format_seeds())
     return 0
 
 
