@@ -74,8 +74,10 @@ apr_status_t gk_schema_set_add(gk_schema_set_t *set, const char *uri,
 apr_status_t gk_schema_set_compile(gk_schema_set_t *set,
                                    gk_schema_compile_error_t *err);
 
-/* The compiled schema at uri (a document's URI, optionally with a
- * "#/json/pointer" fragment), or NULL. After gk_schema_set_compile. */
+/* The compiled schema at uri (a document's URI or an "$id" of the set,
+ * optionally with a "#/json/pointer" or "#anchor" fragment), or NULL.
+ * After gk_schema_set_compile, at startup: it works in a subpool of the
+ * set's pool, so it is not for concurrent threads (keep the pointer). */
 const gk_schema_t *gk_schema_set_get(const gk_schema_set_t *set,
                                      const char *uri);
 
