@@ -933,6 +933,16 @@ static void check_doc(gk_schema_set_t *set, const doc_t *d, apr_pool_t *tmp)
     }
     if (!gk_schema_validate(set->meta_node, d->doc, &o, tmp, &res)) {
         const gk_schema_error_t *e = &res.errors[0];
+        apr_size_t n = strlen(e->instance_location);
+        /* the meta-schema's "type" is an anyOf: say what it wants */
+        if (!strcmp(e->keyword, "anyOf") && n >= 5
+            && !strcmp(e->instance_location + n - 5, "/type")) {
+            fail(set, d->uri, apr_pstrdup(set->p, e->instance_location),
+                 "not a valid draft-07 schema: \"type\" must be one of "
+                 "\"array\", \"boolean\", \"integer\", \"null\", "
+                 "\"number\", \"object\", \"string\", or a list of them");
+            return;
+        }
         fail(set, d->uri, apr_pstrdup(set->p, e->instance_location),
              apr_psprintf(set->p,
                           "not a valid draft-07 schema: %s (%s at "

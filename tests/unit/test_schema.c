@@ -461,7 +461,11 @@ START_TEST(refuses_bad_keyword_values)
     refused("{\"properties\":{\"a\":{\"minLength\":-1}}}",
             "/properties/a/minLength",
             "not a valid draft-07 schema: must be at least 0");
-    refused("{\"type\":\"strng\"}", "/type", "not a valid draft-07 schema");
+    refused("{\"properties\":{\"a\":{\"type\":[\"strng\"]}}}",
+            "/properties/a/type",
+            "not a valid draft-07 schema: \"type\" must be one of \"array\", "
+            "\"boolean\", \"integer\", \"null\", \"number\", \"object\", "
+            "\"string\", or a list of them");
     refused("{\"required\":[\"a\",\"a\"]}", "/required",
             "must not have duplicate items");
     refused("{\"items\":[1]}", "/items", "not a valid draft-07 schema");
