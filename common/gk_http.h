@@ -58,4 +58,11 @@ int gk_http_header_is_reserved(const char *name);
  * remove client-sent copies of a header it sets. */
 int gk_http_header_same(const char *a, const char *b);
 
+/* Is [s, s + n) a canonical dotted quad: exactly four decimal numbers
+ * 0-255 joined by '.', ASCII digits, no leading zero ("010.0.0.1" is
+ * refused: inet_aton would read it in octal), no sign, no space? The
+ * rule of RFC 3986's IPv4address, of JSON Schema's "ipv4" and of a
+ * CORS origin's IPv4 host. */
+int gk_http_is_ipv4(const char *s, apr_size_t n);
+
 #endif
