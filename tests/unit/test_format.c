@@ -428,8 +428,8 @@ static int suite_file(const char *name, gk_format_e f, int *count)
 
     const char *dir = getenv("GK_FORMAT_SUITE_DIR");
 
-    apr_snprintf(path, sizeof(path), "%s/%s.json", dir ? dir : SUITE_DIR,
-                 name);
+    apr_snprintf(path, sizeof(path), "%s/%s.json",
+                 dir && *dir ? dir : SUITE_DIR, name);
     doc = json_load_file(path, JSON_ALLOW_NUL, &je);
     ck_assert_msg(doc != NULL, "%s: %s (install json-schema-test-suite)",
                   path, je.text);
