@@ -856,7 +856,6 @@ def format_seeds():
     return [("v%02d" % i, v) for i, v in enumerate(vals)]
 
 
-
 # ---- journal (tests/fuzz/fuzz_journal.c; grammar in common/gk_journal.h) --
 
 def crc32c(data):
