@@ -58,4 +58,31 @@ int gk_http_header_is_reserved(const char *name);
  * remove client-sent copies of a header it sets. */
 int gk_http_header_same(const char *a, const char *b);
 
+/* s past spaces and tabs (RFC 9110 OWS). */
+const char *gk_http_skip_ows(const char *s);
+
+/* The parameters of a Content-Type value, from just after its
+ * type/subtype: each "; name=value" with a token or quoted-string value
+ * (RFC 9110 section 8.3.1), white space around each ';', empty parameters
+ * (";;", a trailing ';') allowed, as RFC 9110's grammar does. Parameters
+ * are ignored except charset, which may appear once and must then be one
+ * of charsets (any case, quoted or not; a NULL-terminated list). 1 or 0:
+ * another charset, a malformed parameter, a control character, or text
+ * that is not a parameter ("-evil" after the subtype). */
+int gk_http_media_params_ok(const char *s, const char *const *charsets);
+
+/* Is content_type a JSON media type with UTF-8 text: application/json or
+ * application/<name>+json (RFC 6839 section 3.1), type and subtype in any
+ * case, with no charset parameter or charset=utf-8 (parameters as
+ * gk_http_media_params_ok)? NULL, empty, text/json, application/jsonx,
+ * application/+json, charset=latin1: 0. */
+int gk_http_json_media_type_ok(const char *content_type);
+
+/* Is [s, s + n) a canonical dotted quad: exactly four decimal numbers
+ * 0-255 joined by '.', ASCII digits, no leading zero ("010.0.0.1" is
+ * refused: inet_aton would read it in octal), no sign, no space? The
+ * rule of RFC 3986's IPv4address, of JSON Schema's "ipv4" and of a
+ * CORS origin's IPv4 host. */
+int gk_http_is_ipv4(const char *s, apr_size_t n);
+
 #endif

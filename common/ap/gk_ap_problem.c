@@ -30,6 +30,8 @@ static apr_bucket *problem_body(request_rec *r, const gk_ap_problem_t *rec,
     pb.title = ap_get_status_line(r->status) + 4;
     pb.detail = rec->detail;
     pb.correlation_id = correlation_id_fn ? correlation_id_fn(r) : NULL;
+    pb.extra_name = rec->extra_name;
+    pb.extra = rec->extra;
     body = gk_problem_render(r->pool, &pb, &len);
     return apr_bucket_pool_create(body, len, r->pool, ba);
 }
@@ -103,6 +105,19 @@ void gk_ap_problem_set(request_rec *r, int status, gk_reason_e reason,
     rec->status = status;
     rec->reason = reason;
     rec->detail = detail ? detail : gk_reason_text(reason);
+    rec->extra_name = NULL;
+    rec->extra = NULL;
+}
+
+void gk_ap_problem_set_extra(request_rec *r, const char *name,
+                             const struct json_t *value)
+{
+    gk_ap_problem_t *rec = problem_slot ? problem_slot(r, 0) : NULL;
+
+    if (rec && rec->status) {
+        rec->extra_name = name;
+        rec->extra = value;
+    }
 }
 
 void gk_ap_problem_clear(request_rec *r)
