@@ -1,6 +1,6 @@
 """bench/run's modes: which servers, in which order, and what is written.
 
-The suites (auth, log, headers, ratelimit, token) each say which servers
+The suites (auth, log, headers, ratelimit, token, validate) each say which servers
 they have, how each is configured and checked, which requests it is sent
 and how its figures are reported; this module runs them side by side."""
 
@@ -12,6 +12,7 @@ from . import headers as headers_suite
 from . import log as log_suite
 from . import ratelimit as ratelimit_suite
 from . import token as token_suite
+from . import validate as validate_suite
 from .callgrind import CgRun, report_cg, run_callgrind
 from .report import machine, write_results
 from .servers import selected, start, stop, write_config
@@ -23,7 +24,7 @@ from .wrk import run_wrk, summarize, targets_of
 
 # In this order: servers, ports (index), groups and rows.
 SUITES = [auth_suite, log_suite, headers_suite, ratelimit_suite,
-          token_suite]
+          token_suite, validate_suite]
 MODES = ("all", "check", "wrk", "callgrind", "configs")
 
 
@@ -115,9 +116,11 @@ def main(doc):
         summary["headers_module"] = modules["headers"]
     if "ratelimit" in modules:
         summary["ratelimit_module"] = modules["ratelimit"]
+    if "validate" in modules:
+        summary["validate_module"] = modules["validate"]
     md = [f"Machine: {summary['machine']}", ""]
     for impl in ("gk" if "gk" in modules else "token", "log", "headers",
-                 "ratelimit"):
+                 "ratelimit", "validate"):
         if impl in modules:
             md += [f"Module: {modules[impl]}", ""]
     goals = []
