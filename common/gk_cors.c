@@ -22,6 +22,7 @@
 #include <apr_strings.h>
 
 #include "gk_cors.h"
+#include "gk_format.h"
 #include "gk_http.h"
 
 /* The longest Access-Control-Request-Headers value and number of members
@@ -82,33 +83,6 @@ typedef enum {
     HOST_NUMERIC        /* ends in a number but is no canonical IPv4 */
 } host_err_e;
 
-/* Is [s, s + n) a canonical dotted quad: four decimal numbers from 0 to
- * 255 without leading zeros? */
-static int is_ipv4(const char *s, apr_size_t n)
-{
-    apr_size_t i = 0;
-    int part;
-
-    for (part = 0; part < 4; part++) {
-        apr_size_t b = i;
-        int v = 0;
-        if (part) {
-            if (i >= n || s[i] != '.') {
-                return 0;
-            }
-            b = ++i;
-        }
-        while (i < n && is_digit(s[i]) && i - b < 3) {
-            v = v * 10 + (s[i] - '0');
-            i++;
-        }
-        if (i == b || v > 255 || (s[b] == '0' && i - b > 1)) {
-            return 0;
-        }
-    }
-    return i == n;
-}
-
 /* Is the label [s, s + n) a number to the URL standard's IPv4 parser:
  * all digits, or "0x" followed by hex digits (lower case here)? */
 static int is_number_label(const char *s, apr_size_t n)
@@ -166,7 +140,7 @@ static host_err_e check_name(const char *s, apr_size_t n, int *ipv4)
         return HOST_LONG;
     }
     if (is_number_label(s + last, n - last)) {
-        if (!is_ipv4(s, n)) {
+        if (!gk_format_check(GK_FORMAT_IPV4, s, n)) {
             return HOST_NUMERIC;
         }
         *ipv4 = 1;

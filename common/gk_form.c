@@ -11,109 +11,20 @@
 
 /* ---- media type ---------------------------------------------------------- */
 
-static const char *skip_ows(const char *s)
-{
-    while (*s == ' ' || *s == '\t') {
-        s++;
-    }
-    return s;
-}
-
-/* A parameter value at *sp, token or quoted-string (RFC 9110 §5.6.4);
- * moves *sp past it. Its unescaped text goes to v (size vsize, always
- * NUL-terminated, truncated: only short values are compared) with its
- * full length in *vlen. Returns 0 when malformed. */
-static int param_value(const char **sp, char *v, apr_size_t vsize,
-                       apr_size_t *vlen)
-{
-    const unsigned char *s = (const unsigned char *)*sp;
-    apr_size_t n = 0;
-
-    if (*s != '"') {
-        while (*s && gk_http_is_tchar((char)*s)) {
-            if (n + 1 < vsize) {
-                v[n] = (char)*s;
-            }
-            n++;
-            s++;
-        }
-        if (!n) {
-            return 0;
-        }
-    }
-    else {
-        for (s++; *s != '"'; s++) {
-            unsigned char c = *s;
-            if (c == '\\') {
-                c = *++s;
-                /* quoted-pair: HTAB / SP / VCHAR / obs-text */
-                if (!c || (c < 0x20 && c != '\t') || c == 0x7f) {
-                    return 0;
-                }
-            }
-            else if (!c || (c < 0x20 && c != '\t') || c == 0x7f) {
-                return 0; /* unterminated, or a control character */
-            }
-            if (n + 1 < vsize) {
-                v[n] = (char)c;
-            }
-            n++;
-        }
-        s++;
-    }
-    v[n < vsize ? n : vsize - 1] = '\0';
-    *vlen = n;
-    *sp = (const char *)s;
-    return 1;
-}
-
 int gk_form_media_type_ok(const char *content_type)
 {
     static const char want[] = "application/x-www-form-urlencoded";
+    static const char *const charsets[] = {"utf-8", "us-ascii", NULL};
     const char *s;
-    int charset = 0;
 
     if (!content_type) {
         return 0;
     }
-    s = skip_ows(content_type);
+    s = gk_http_skip_ows(content_type);
     if (strncasecmp(s, want, sizeof(want) - 1)) {
         return 0;
     }
-    s += sizeof(want) - 1;
-    for (;;) {
-        const char *name;
-        apr_size_t nlen, vlen;
-        char v[16];
-
-        s = skip_ows(s);
-        if (!*s) {
-            return 1;
-        }
-        if (*s != ';') {
-            return 0; /* "...urlencoded-evil", "...urlencoded x" */
-        }
-        s = skip_ows(s + 1);
-        if (!*s || *s == ';') {
-            continue; /* an empty parameter */
-        }
-        for (name = s; gk_http_is_tchar(*s); s++) {
-        }
-        nlen = (apr_size_t)(s - name);
-        if (!nlen || *s != '=') {
-            return 0;
-        }
-        s++;
-        if (!param_value(&s, v, sizeof(v), &vlen)) {
-            return 0;
-        }
-        if (nlen == 7 && !strncasecmp(name, "charset", 7)) {
-            if (charset++ || vlen >= sizeof(v)
-                || (strcasecmp(v, "utf-8") && strcasecmp(v, "us-ascii"))) {
-                return 0;
-            }
-        }
-    }
+    return gk_http_media_params_ok(s + sizeof(want) - 1, charsets);
 }
 
 /* ---- body ---------------------------------------------------------------- */

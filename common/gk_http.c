@@ -1,4 +1,5 @@
 #include <string.h>
+#include <strings.h>
 
 #include <apr_lib.h>
 
@@ -133,4 +134,129 @@ int gk_http_header_same(const char *a, const char *b)
         }
     }
     return !*x && !*y;
+}
+
+/* ---- media types ------------------------------------------------------- */
+
+const char *gk_http_skip_ows(const char *s)
+{
+    while (*s == ' ' || *s == '\t') {
+        s++;
+    }
+    return s;
+}
+
+/* A parameter value at *sp, token or quoted-string (RFC 9110 §5.6.4);
+ * moves *sp past it. Its unescaped text goes to v (size vsize, always
+ * NUL-terminated, truncated: only short values are compared) with its
+ * full length in *vlen. Returns 0 when malformed. */
+static int param_value(const char **sp, char *v, apr_size_t vsize,
+                       apr_size_t *vlen)
+{
+    const unsigned char *s = (const unsigned char *)*sp;
+    apr_size_t n = 0;
+
+    if (*s != '"') {
+        while (*s && gk_http_is_tchar((char)*s)) {
+            if (n + 1 < vsize) {
+                v[n] = (char)*s;
+            }
+            n++;
+            s++;
+        }
+        if (!n) {
+            return 0;
+        }
+    }
+    else {
+        for (s++; *s != '"'; s++) {
+            unsigned char c = *s;
+            if (c == '\\') {
+                c = *++s;
+                /* quoted-pair: HTAB / SP / VCHAR / obs-text */
+                if (!c || (c < 0x20 && c != '\t') || c == 0x7f) {
+                    return 0;
+                }
+            }
+            else if (!c || (c < 0x20 && c != '\t') || c == 0x7f) {
+                return 0; /* unterminated, or a control character */
+            }
+            if (n + 1 < vsize) {
+                v[n] = (char)c;
+            }
+            n++;
+        }
+        s++;
+    }
+    v[n < vsize ? n : vsize - 1] = '\0';
+    *vlen = n;
+    *sp = (const char *)s;
+    return 1;
+}
+
+int gk_http_media_params_ok(const char *s, const char *const *charsets)
+{
+    int charset = 0;
+
+    for (;;) {
+        const char *name;
+        apr_size_t nlen, vlen;
+        char v[16];
+        int i;
+
+        s = gk_http_skip_ows(s);
+        if (!*s) {
+            return 1;
+        }
+        if (*s != ';') {
+            return 0; /* "...urlencoded-evil", "...json x" */
+        }
+        s = gk_http_skip_ows(s + 1);
+        if (!*s || *s == ';') {
+            continue; /* an empty parameter */
+        }
+        for (name = s; gk_http_is_tchar(*s); s++) {
+        }
+        nlen = (apr_size_t)(s - name);
+        if (!nlen || *s != '=') {
+            return 0;
+        }
+        s++;
+        if (!param_value(&s, v, sizeof(v), &vlen)) {
+            return 0;
+        }
+        if (nlen == 7 && !strncasecmp(name, "charset", 7)) {
+            if (charset++ || vlen >= sizeof(v)) {
+                return 0;
+            }
+            for (i = 0; charsets[i] && strcasecmp(v, charsets[i]); i++) {
+            }
+            if (!charsets[i]) {
+                return 0;
+            }
+        }
+    }
+}
+
+int gk_http_json_media_type_ok(const char *content_type)
+{
+    static const char *const charsets[] = {"utf-8", NULL};
+    static const char app[] = "application/";
+    const char *s, *sub;
+
+    if (!content_type) {
+        return 0;
+    }
+    s = gk_http_skip_ows(content_type);
+    if (strncasecmp(s, app, sizeof(app) - 1)) {
+        return 0;
+    }
+    for (sub = s += sizeof(app) - 1; gk_http_is_tchar(*s); s++) {
+    }
+    /* "json", or a structured syntax suffix "+json" after a name */
+    if (!((s - sub == 4 && !strncasecmp(sub, "json", 4))
+          || (s - sub > 5 && !strncasecmp(s - 5, "+json", 5)))) {
+        return 0;
+    }
+    return gk_http_media_params_ok(s, charsets);
 }

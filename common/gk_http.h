@@ -58,4 +58,24 @@ int gk_http_header_is_reserved(const char *name);
  * remove client-sent copies of a header it sets. */
 int gk_http_header_same(const char *a, const char *b);
 
+/* s past spaces and tabs (RFC 9110 OWS). */
+const char *gk_http_skip_ows(const char *s);
+
+/* The parameters of a Content-Type value, from just after its
+ * type/subtype: each "; name=value" with a token or quoted-string value
+ * (RFC 9110 section 8.3.1), white space around each ';', empty parameters
+ * (";;", a trailing ';') allowed, as RFC 9110's grammar does. Parameters
+ * are ignored except charset, which may appear once and must then be one
+ * of charsets (any case, quoted or not; a NULL-terminated list). 1 or 0:
+ * another charset, a malformed parameter, a control character, or text
+ * that is not a parameter ("-evil" after the subtype). */
+int gk_http_media_params_ok(const char *s, const char *const *charsets);
+
+/* Is content_type a JSON media type with UTF-8 text: application/json or
+ * application/<name>+json (RFC 6839 section 3.1), type and subtype in any
+ * case, with no charset parameter or charset=utf-8 (parameters as
+ * gk_http_media_params_ok)? NULL, empty, text/json, application/jsonx,
+ * application/+json, charset=latin1: 0. */
+int gk_http_json_media_type_ok(const char *content_type);
+
 #endif

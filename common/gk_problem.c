@@ -36,6 +36,10 @@ const char *gk_problem_render(apr_pool_t *p, const gk_problem_t *pb,
     set_string(o, "title", pb->title);
     json_object_set_new(o, "status", json_integer(pb->status));
     set_string(o, "detail", pb->detail);
+    if (pb->extra_name && pb->extra) {
+        /* a reference, dropped with o: the caller's value is not changed */
+        json_object_set(o, pb->extra_name, (json_t *)pb->extra);
+    }
     set_correlation(p, o, pb->correlation_id);
     s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
@@ -53,7 +57,7 @@ const char *gk_problem_render(apr_pool_t *p, const gk_problem_t *pb,
 const char *gk_problem_json(apr_pool_t *p, int status, const char *title,
                             const char *detail, apr_size_t *len)
 {
-    gk_problem_t pb = {status, title, detail, NULL};
+    gk_problem_t pb = {status, title, detail, NULL, NULL, NULL};
 
     return gk_problem_render(p, &pb, len);
 }

@@ -71,6 +71,20 @@ static const struct {
                                "Rate limit store unavailable"},
     [GK_REASON_LOGIN_FAILED] = {"login_failed",
                                 "the user name or password is wrong"},
+    [GK_REASON_UNSUPPORTED_MEDIA_TYPE] = {"unsupported_media_type",
+                                          "Request body's media type is not "
+                                          "accepted"},
+    [GK_REASON_BODY_TOO_LARGE] = {"body_too_large",
+                                  "Request body is too large"},
+    [GK_REASON_EMPTY_BODY] = {"empty_body", "Request body is empty"},
+    [GK_REASON_MALFORMED_BODY] = {"malformed_body",
+                                  "Request body is not valid JSON"},
+    [GK_REASON_DUPLICATE_KEY] = {"duplicate_key",
+                                 "Request body repeats a member name"},
+    [GK_REASON_BODY_TOO_DEEP] = {"body_too_deep",
+                                 "Request body is nested too deeply"},
+    [GK_REASON_BODY_READ_ERROR] = {"body_read_error",
+                                   "Request body could not be read"},
 };
 
 const char *gk_reason_name(gk_reason_e reason)

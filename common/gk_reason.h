@@ -58,6 +58,15 @@ typedef enum {
     GK_REASON_STORE_ERROR,      /* the counter store failed */
     /* the token endpoint (mod_gk_auth) */
     GK_REASON_LOGIN_FAILED,     /* unknown user or wrong password */
+    /* request bodies (mod_gk_validate); GK_REASON_INVALID_BODY: valid JSON
+     * the schema refuses (422) */
+    GK_REASON_UNSUPPORTED_MEDIA_TYPE, /* type, charset or encoding (415) */
+    GK_REASON_BODY_TOO_LARGE,   /* over GKValidateMaxBody (413) */
+    GK_REASON_EMPTY_BODY,       /* no body where one is validated (400) */
+    GK_REASON_MALFORMED_BODY,   /* not JSON (400) */
+    GK_REASON_DUPLICATE_KEY,    /* an object names a member twice (400) */
+    GK_REASON_BODY_TOO_DEEP,    /* over GKValidateMaxDepth (400) */
+    GK_REASON_BODY_READ_ERROR,  /* the client's body could not be read */
     GK_REASON_COUNT
 } gk_reason_e;
 

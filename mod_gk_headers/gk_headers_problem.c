@@ -83,7 +83,7 @@ static void forget_body(request_rec *r)
 static apr_bucket *problem_body(request_rec *r, apr_bucket_alloc_t *ba,
                                 apr_size_t *len)
 {
-    gk_problem_t pb;
+    gk_problem_t pb = {0};
     const char *line = ap_get_status_line(r->status);
     const char *body;
 

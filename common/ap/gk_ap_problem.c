@@ -103,6 +103,19 @@ void gk_ap_problem_set(request_rec *r, int status, gk_reason_e reason,
     rec->status = status;
     rec->reason = reason;
     rec->detail = detail ? detail : gk_reason_text(reason);
+    rec->extra_name = NULL;
+    rec->extra = NULL;
+}
+
+void gk_ap_problem_set_extra(request_rec *r, const char *name,
+                             const struct json_t *value)
+{
+    gk_ap_problem_t *rec = problem_slot ? problem_slot(r, 0) : NULL;
+
+    if (rec && rec->status) {
+        rec->extra_name = name;
+        rec->extra = value;
+    }
 }
 
 void gk_ap_problem_clear(request_rec *r)

@@ -117,6 +117,43 @@ START_TEST(reserved_headers)
 }
 END_TEST
 
+/* JSON media types (mod_gk_validate's 415). */
+START_TEST(json_media_type)
+{
+    static const char *const ok[] = {
+        "application/json", "APPLICATION/JSON", "application/Json",
+        "application/problem+json", "application/vnd.api+json",
+        "application/json; charset=utf-8", "application/json;charset=UTF-8",
+        "application/json; charset=\"utf-8\"", " application/json \t",
+        "application/json;", "application/json; ; x=1",
+        "application/json; profile=\"https://example.com/p; v=1\"",
+        "application/merge-patch+json; charset=utf-8",
+    };
+    static const char *const bad[] = {
+        "", "text/json", "text/plain", "application/jsonx",
+        "application/json-seq", "application/+json", "application/x+jsonx",
+        "application/json; charset=latin1", "application/json; charset=utf-16",
+        "application/json; charset=us-ascii",
+        "application/json; charset=utf-8; charset=utf-8",
+        "application/json; charset=\"utf-8", "application/json; charset=",
+        "application/json x", "application/json; x", "application/json,text/x",
+        "application/json; x=\"a\x01\"", "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x", "application/json\x01",
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        ck_assert_msg(gk_http_json_media_type_ok(ok[i]), "refused: %s",
+                      ok[i]);
+    }
+    ck_assert(!gk_http_json_media_type_ok(NULL));
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ck_assert_msg(!gk_http_json_media_type_ok(bad[i]), "accepted: %s",
+                      bad[i]);
+    }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("http");
@@ -128,6 +165,7 @@ static Suite *suite(void)
     tcase_add_test(tc, http_quote);
     tcase_add_test(tc, http_quote_worst_case);
     tcase_add_test(tc, reserved_headers);
+    tcase_add_test(tc, json_media_type);
     suite_add_tcase(s, tc);
     return s;
 }

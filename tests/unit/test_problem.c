@@ -81,7 +81,7 @@ END_TEST
 START_TEST(problem_correlation_uuid)
 {
     static const char id[] = "017f22e2-79b0-7cc3-98c4-dc0c0c07398f";
-    gk_problem_t pb = {401, "Unauthorized", "token has expired", id};
+    gk_problem_t pb = {401, "Unauthorized", "token has expired", id, NULL, NULL};
     apr_size_t len;
     const char *b = gk_problem_render(tp, &pb, &len);
 
@@ -106,7 +106,7 @@ END_TEST
 START_TEST(problem_correlation_other)
 {
     gk_problem_t pb = {403, "Forbidden", "Insufficient permissions",
-                       "req-42.a_b:c"};
+                       "req-42.a_b:c", NULL, NULL};
     const char *b;
     apr_size_t len;
     json_t *j;
@@ -137,7 +137,7 @@ END_TEST
 START_TEST(problem_correlation_absent)
 {
     gk_problem_t pb = {400, "Bad Request", "malformed Bearer credentials",
-                       NULL};
+                       NULL, NULL, NULL};
     apr_size_t len, len2;
     const char *b = gk_problem_render(tp, &pb, &len);
 
@@ -180,6 +180,32 @@ static int enabled(void *baton, int level)
 {
     return level <= threshold;
 }
+
+/* The extension member: after detail, before the correlation ID; the
+ * caller's value is neither changed nor released. */
+START_TEST(problem_extra_member)
+{
+    json_t *errors = json_pack("[{s:s,s:s}]", "instanceLocation",
+                               "/password", "keyword", "minLength");
+    gk_problem_t pb = {422, "Unprocessable Content", "Request body is invalid",
+                       "req-1", "errors", errors};
+    apr_size_t len;
+    const char *b = gk_problem_render(tp, &pb, &len);
+
+    ck_assert_str_eq(b, "{\"type\":\"about:blank\",\"title\":"
+                        "\"Unprocessable Content\",\"status\":422,"
+                        "\"detail\":\"Request body is invalid\",\"errors\":"
+                        "[{\"instanceLocation\":\"/password\",\"keyword\":"
+                        "\"minLength\"}],\"correlation_id\":\"req-1\"}\n");
+    ck_assert_int_eq(errors->refcount, 1);
+    ck_assert_int_eq(json_array_size(errors), 1);
+    /* a name without a value, or none: no member */
+    pb.extra = NULL;
+    b = gk_problem_render(tp, &pb, &len);
+    ck_assert_ptr_null(strstr(b, "errors"));
+    json_decref(errors);
+}
+END_TEST
 
 START_TEST(log_sink)
 {
@@ -229,6 +255,7 @@ static Suite *suite(void)
     tcase_add_test(tc, problem_correlation_uuid);
     tcase_add_test(tc, problem_correlation_other);
     tcase_add_test(tc, problem_correlation_absent);
+    tcase_add_test(tc, problem_extra_member);
     tcase_add_test(tc, log_sink);
     suite_add_tcase(s, tc);
     return s;

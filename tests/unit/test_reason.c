@@ -58,6 +58,13 @@ START_TEST(stable)
         {GK_REASON_CORS_METHOD_REFUSED, "cors_method_refused"},
         {GK_REASON_CORS_HEADER_REFUSED, "cors_header_refused"},
         {GK_REASON_CORS_MISCONFIGURED, "cors_misconfigured"},
+        {GK_REASON_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"},
+        {GK_REASON_BODY_TOO_LARGE, "body_too_large"},
+        {GK_REASON_EMPTY_BODY, "empty_body"},
+        {GK_REASON_MALFORMED_BODY, "malformed_body"},
+        {GK_REASON_DUPLICATE_KEY, "duplicate_key"},
+        {GK_REASON_BODY_TOO_DEEP, "body_too_deep"},
+        {GK_REASON_BODY_READ_ERROR, "body_read_error"},
         {GK_REASON_RATE_LIMIT_REPORT, "rate_limit_report"},
         {GK_REASON_STORE_ERROR, "store_error"},
     };
