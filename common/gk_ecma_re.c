@@ -37,7 +37,8 @@
  * reuses them. The match data holds one pair only: we ask whether there
  * is a match, never where, and the size of the vector does not change
  * how PCRE2 matches. The context carries the match limit, a depth limit,
- * a heap limit and a JIT stack of up to 512 KiB.
+ * a heap limit and a JIT stack of up to 1 MiB (virtual memory, touched as
+ * deep matches need it).
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -53,10 +54,19 @@
 #define RE_DEPTH_LIMIT 10000
 #define RE_HEAP_LIMIT 8192
 #define RE_JIT_STACK_MIN (32 * 1024)
-#define RE_JIT_STACK_MAX (512 * 1024)
+#define RE_JIT_STACK_MAX (1024 * 1024)
+
+/* The work of one search, all start positions together: PCRE2 counts its
+ * match limit afresh at each start position, so a search that is not
+ * anchored gets GK_ECMA_RE_MATCH_LIMIT per position only while the
+ * positions of the subject times that stay within RE_SEARCH_BUDGET, and
+ * RE_SEARCH_BUDGET / positions (at least RE_POSITION_FLOOR) beyond. */
+#define RE_SEARCH_BUDGET (100 * (apr_size_t)GK_ECMA_RE_MATCH_LIMIT)
+#define RE_POSITION_FLOOR 100
 
 struct gk_ecma_re_t {
     pcre2_code *code;
+    int anchored;   /* PCRE2 tries one start position only */
 };
 
 /* ---- the translator ------------------------------------------------------ */
@@ -932,7 +942,7 @@ const char *gk_ecma_re_compile(apr_pool_t *p, const char *pattern,
     const char *err = NULL;
     int ec;
     PCRE2_SIZE eoff;
-    uint32_t jit = 0;
+    uint32_t jit = 0, opts = 0;
     tr_t t;
 
     if (apr_pool_create(&tmp, p) != APR_SUCCESS) {
@@ -988,6 +998,8 @@ const char *gk_ecma_re_compile(apr_pool_t *p, const char *pattern,
     }
     re = apr_palloc(p, sizeof(*re));
     re->code = code;
+    re->anchored = pcre2_pattern_info(code, PCRE2_INFO_ALLOPTIONS, &opts) == 0
+                   && (opts & PCRE2_ANCHORED);
     apr_pool_cleanup_register(p, re, re_free, apr_pool_cleanup_null);
     *out = re;
     return NULL;
@@ -1060,11 +1072,17 @@ int gk_ecma_re_match(const gk_ecma_re_t *re, const char *subject,
                      apr_size_t len)
 {
     matcher_t *m = thread_matcher();
+    apr_size_t limit = GK_ECMA_RE_MATCH_LIMIT;
     int rc;
 
     if (!m) {
         return -1;
     }
+    if (!re->anchored && len + 1 > RE_SEARCH_BUDGET / limit) {
+        limit = RE_SEARCH_BUDGET / (len + 1);
+        limit = limit < RE_POSITION_FLOOR ? RE_POSITION_FLOOR : limit;
+    }
+    pcre2_set_match_limit(m->mc, (uint32_t)limit);
     rc = pcre2_match(re->code, (PCRE2_SPTR)(subject ? subject : ""),
                      subject ? len : 0, 0, 0, m->md, m->mc);
     if (rc >= 0) {

@@ -24,8 +24,8 @@
 /* What an "$id" (or a document URI) names. */
 typedef struct {
     json_t *s;
-    const char *doc; /* the document's retrieval URI */
-    const char *ptr; /* JSON pointer of s in it */
+    const char *doc;  /* the document's retrieval URI */
+    const char *ptr;  /* JSON pointer of s in it */
     const char *base; /* base URI in effect inside s */
 } id_t_;
 
@@ -88,13 +88,17 @@ static apr_status_t decref_doc(void *d)
 
 /* The keywords whose value is one schema, an array of schemas, or an
  * object whose values are schemas. */
-static const char *const kw_one[] = {"additionalItems", "additionalProperties",
-                                     "contains",        "propertyNames",
-                                     "not",             "if",
-                                     "then",            "else",
-                                     "items",           NULL};
-static const char *const kw_arr[] = {"items", "allOf", "anyOf", "oneOf",
+static const char *const kw_one[] = {"additionalItems",
+                                     "additionalProperties",
+                                     "contains",
+                                     "propertyNames",
+                                     "not",
+                                     "if",
+                                     "then",
+                                     "else",
+                                     "items",
                                      NULL};
+static const char *const kw_arr[] = {"items", "allOf", "anyOf", "oneOf", NULL};
 static const char *const kw_map[] = {"properties", "patternProperties",
                                      "definitions", "dependencies", NULL};
 
@@ -105,8 +109,8 @@ static int is_schema(const json_t *v)
 
 /* The base URI inside s, given the base around it (a "$id" beside a
  * "$ref" is ignored, as draft-07 ignores every sibling of "$ref"). */
-static const char *inner_base(apr_pool_t *p, const json_t *s,
-                              const char *base, const char **anchor)
+static const char *inner_base(apr_pool_t *p, const json_t *s, const char *base,
+                              const char **anchor)
 {
     const json_t *id = json_object_get(s, "$id");
     const char *abs, *u, *frag;
@@ -126,8 +130,7 @@ static const char *inner_base(apr_pool_t *p, const json_t *s,
 }
 
 static apr_status_t put_id(gk_schema_set_t *set, const char *key, json_t *s,
-                           const char *doc, const char *ptr,
-                           const char *base)
+                           const char *doc, const char *ptr, const char *base)
 {
     id_t_ *prev = apr_hash_get(set->ids, key, APR_HASH_KEY_STRING);
     id_t_ *e;
@@ -176,10 +179,10 @@ static apr_status_t reg(gk_schema_set_t *set, json_t *s, const char *base,
     for (i = 0; rv == APR_SUCCESS && kw_arr[i]; i++) {
         json_t *a = json_object_get(s, kw_arr[i]), *c;
         size_t k;
-        json_array_foreach(a, k, c)
-        {
+        json_array_foreach (a, k, c) {
             rv = reg(set, c, in, doc,
-                     apr_psprintf(set->p, "%s/%s/%zu", ptr, kw_arr[i], k));
+                     apr_psprintf(set->p, "%s/%s/%" APR_SIZE_T_FMT, ptr,
+                                  kw_arr[i], (apr_size_t)k));
             if (rv != APR_SUCCESS) {
                 break;
             }
@@ -188,8 +191,7 @@ static apr_status_t reg(gk_schema_set_t *set, json_t *s, const char *base,
     for (i = 0; rv == APR_SUCCESS && kw_map[i]; i++) {
         json_t *m = json_object_get(s, kw_map[i]), *c;
         const char *k;
-        json_object_foreach(m, k, c)
-        {
+        json_object_foreach (m, k, c) {
             rv = reg(set, c, in, doc,
                      apr_pstrcat(set->p, ptr, "/", kw_map[i],
                                  gk_schema_ptr_seg(set->p, k, strlen(k)),
@@ -215,8 +217,7 @@ gk_schema_set_t *gk_schema_set_make(apr_pool_t *p)
     set->all = apr_array_make(p, 64, sizeof(cnode_t *));
     meta = json_loads(gk_schema_draft7_text, JSON_REJECT_DUPLICATES, NULL);
     if (meta) {
-        apr_pool_cleanup_register(p, meta, decref_doc,
-                                  apr_pool_cleanup_null);
+        apr_pool_cleanup_register(p, meta, decref_doc, apr_pool_cleanup_null);
         set->meta = meta;
         reg(set, meta, GK_SCHEMA_DRAFT7_URI, GK_SCHEMA_DRAFT7_URI, "");
         put_id(set, GK_SCHEMA_DRAFT7_URI, meta, GK_SCHEMA_DRAFT7_URI, "",
@@ -278,8 +279,9 @@ static const char *lookup(const gk_schema_set_t *set, apr_pool_t *p,
         e = apr_hash_get(set->ids, apr_pstrcat(p, u, "#", frag, NULL),
                          APR_HASH_KEY_STRING);
         if (!e) {
-            return apr_psprintf(p, "no schema of the set has the $id "
-                                   "\"#%s\" in \"%s\"",
+            return apr_psprintf(p,
+                                "no schema of the set has the $id "
+                                "\"#%s\" in \"%s\"",
                                 frag, u);
         }
         *out = *e;
@@ -287,8 +289,9 @@ static const char *lookup(const gk_schema_set_t *set, apr_pool_t *p,
     }
     e = apr_hash_get(set->ids, u, APR_HASH_KEY_STRING);
     if (!e) {
-        return apr_psprintf(p, "\"%s\" is not a document of the set (nothing "
-                               "is fetched: load it with GKValidateSchema)",
+        return apr_psprintf(p,
+                            "\"%s\" is not a document of the set (nothing "
+                            "is fetched: load it with GKValidateSchema)",
                             u);
     }
     cur = e->s;
@@ -324,8 +327,9 @@ static const char *lookup(const gk_schema_set_t *set, apr_pool_t *p,
             next = json_array_get(cur, (size_t)atol(t));
         }
         if (!next) {
-            return apr_psprintf(p, "\"%s\" has nothing at the JSON pointer "
-                                   "\"%s\"",
+            return apr_psprintf(p,
+                                "\"%s\" has nothing at the JSON pointer "
+                                "\"%s\"",
                                 u, frag);
         }
         ptr = apr_pstrcat(p, ptr, gk_schema_ptr_seg(p, t, o), NULL);
@@ -351,8 +355,7 @@ static gk_schema_t *compile_node(gk_schema_set_t *set, json_t *s,
 
 static gk_schema_edge_t *edge(gk_schema_set_t *set, json_t *s,
                               const char *base, const char *doc,
-                              const char *ptr, const char *seg,
-                              const char *kw)
+                              const char *ptr, const char *seg, const char *kw)
 {
     gk_schema_edge_t *e = apr_palloc(set->p, sizeof(*e));
 
@@ -365,8 +368,7 @@ static gk_schema_edge_t *edge(gk_schema_set_t *set, json_t *s,
 
 static gk_schema_edge_t *edges(gk_schema_set_t *set, json_t *a,
                                const char *base, const char *doc,
-                               const char *ptr, const char *kw,
-                               apr_size_t *n)
+                               const char *ptr, const char *kw, apr_size_t *n)
 {
     gk_schema_edge_t *es;
     size_t i;
@@ -375,7 +377,8 @@ static gk_schema_edge_t *edges(gk_schema_set_t *set, json_t *a,
     es = apr_pcalloc(set->p, (*n ? *n : 1) * sizeof(*es));
     for (i = 0; i < *n && !failed(set); i++) {
         gk_schema_edge_t *e = edge(set, json_array_get(a, i), base, doc, ptr,
-                                   apr_psprintf(set->p, "/%s/%zu", kw, i),
+                                   apr_psprintf(set->p, "/%s/%" APR_SIZE_T_FMT,
+                                                kw, (apr_size_t)i),
                                    kw);
         es[i] = *e;
     }
@@ -404,7 +407,8 @@ const char *gk_schema_num_text(apr_pool_t *p, const json_t *n)
     int prec;
 
     if (json_is_integer(n)) {
-        return apr_psprintf(p, "%" JSON_INTEGER_FORMAT, json_integer_value(n));
+        return apr_psprintf(p, "%" APR_INT64_T_FMT,
+                            (apr_int64_t)json_integer_value(n));
     }
     d = json_real_value(n);
     for (prec = 1; prec < 17; prec++) {
@@ -437,30 +441,31 @@ static const struct {
     unsigned bit;
     const char *noun;
 } type_names[] = {
-    {"null", GK_T_NULL, "null"},         {"boolean", GK_T_BOOLEAN, "a boolean"},
-    {"object", GK_T_OBJECT, "an object"}, {"array", GK_T_ARRAY, "an array"},
-    {"number", GK_T_NUMBER, "a number"}, {"integer", GK_T_INTEGER, "an integer"},
+    {"null", GK_T_NULL, "null"},
+    {"boolean", GK_T_BOOLEAN, "a boolean"},
+    {"object", GK_T_OBJECT, "an object"},
+    {"array", GK_T_ARRAY, "an array"},
+    {"number", GK_T_NUMBER, "a number"},
+    {"integer", GK_T_INTEGER, "an integer"},
     {"string", GK_T_STRING, "a string"},
 };
 
-static void compile_type(gk_schema_set_t *set, gk_schema_t *n,
-                         const json_t *t)
+static void compile_type(gk_schema_set_t *set, gk_schema_t *n, const json_t *t)
 {
     size_t i, k;
     const char *msg = NULL;
 
     for (i = 0; i < (json_is_array(t) ? json_array_size(t) : 1); i++) {
-        const char *name = json_string_value(json_is_array(t)
-                                                 ? json_array_get(t, i)
-                                                 : t);
+        const char *name = json_string_value(
+            json_is_array(t) ? json_array_get(t, i) : t);
         for (k = 0; name && k < sizeof(type_names) / sizeof(type_names[0]);
              k++) {
             if (!strcmp(name, type_names[k].name)) {
                 n->types |= type_names[k].bit;
                 msg = msg ? apr_pstrcat(set->p, msg, " or ",
                                         type_names[k].noun, NULL)
-                          : apr_pstrcat(set->p, "must be ",
-                                        type_names[k].noun, NULL);
+                          : apr_pstrcat(set->p, "must be ", type_names[k].noun,
+                                        NULL);
             }
         }
     }
@@ -498,15 +503,14 @@ static gk_ecma_re_t *regex(gk_schema_set_t *set, const char *doc,
 
     if (why) {
         fail(set, doc, apr_pstrcat(set->p, ptr, seg, NULL),
-             apr_pstrcat(set->p, kw, ": the pattern is refused: ", why,
-                         NULL));
+             apr_pstrcat(set->p, kw, ": the pattern is refused: ", why, NULL));
         return NULL;
     }
     return re;
 }
 
-static void compile_object_kws(gk_schema_set_t *set, gk_schema_t *n,
-                               json_t *s, const char *base, const char *doc,
+static void compile_object_kws(gk_schema_set_t *set, gk_schema_t *n, json_t *s,
+                               const char *base, const char *doc,
                                const char *ptr)
 {
     json_t *v, *c;
@@ -523,10 +527,9 @@ static void compile_object_kws(gk_schema_set_t *set, gk_schema_t *n,
     }
     if (json_is_array(v = json_object_get(s, "required"))
         && json_array_size(v)) {
-        gk_schema_prop_t *r = apr_pcalloc(set->p, json_array_size(v)
-                                                      * sizeof(*r));
-        json_array_foreach(v, i, c)
-        {
+        gk_schema_prop_t *r = apr_pcalloc(set->p,
+                                          json_array_size(v) * sizeof(*r));
+        json_array_foreach (v, i, c) {
             r[n->n_required].name = json_string_value(c);
             r[n->n_required].len = json_string_length(c);
             n->n_required += r[n->n_required].name != NULL;
@@ -536,10 +539,9 @@ static void compile_object_kws(gk_schema_set_t *set, gk_schema_t *n,
     }
     if (json_is_object(v = json_object_get(s, "properties"))
         && json_object_size(v)) {
-        gk_schema_prop_t *ps = apr_pcalloc(set->p, json_object_size(v)
-                                                       * sizeof(*ps));
-        json_object_foreach(v, k, c)
-        {
+        gk_schema_prop_t *ps = apr_pcalloc(set->p,
+                                           json_object_size(v) * sizeof(*ps));
+        json_object_foreach (v, k, c) {
             gk_schema_prop_t *pp = &ps[n->n_props++];
             const char *seg = member_seg(set, "properties", k, &pp->len);
             pp->name = k;
@@ -550,10 +552,9 @@ static void compile_object_kws(gk_schema_set_t *set, gk_schema_t *n,
     }
     if (json_is_object(v = json_object_get(s, "patternProperties"))
         && json_object_size(v)) {
-        gk_schema_pprop_t *ps = apr_pcalloc(set->p, json_object_size(v)
-                                                        * sizeof(*ps));
-        json_object_foreach(v, k, c)
-        {
+        gk_schema_pprop_t *ps = apr_pcalloc(set->p,
+                                            json_object_size(v) * sizeof(*ps));
+        json_object_foreach (v, k, c) {
             gk_schema_pprop_t *pp = &ps[n->n_pprops++];
             apr_size_t klen;
             const char *seg = member_seg(set, "patternProperties", k, &klen);
@@ -578,10 +579,9 @@ static void compile_object_kws(gk_schema_set_t *set, gk_schema_t *n,
     }
     if (json_is_object(v = json_object_get(s, "dependencies"))
         && json_object_size(v)) {
-        gk_schema_dep_t *ds = apr_pcalloc(set->p, json_object_size(v)
-                                                      * sizeof(*ds));
-        json_object_foreach(v, k, c)
-        {
+        gk_schema_dep_t *ds = apr_pcalloc(set->p,
+                                          json_object_size(v) * sizeof(*ds));
+        json_object_foreach (v, k, c) {
             gk_schema_dep_t *d = &ds[n->n_deps++];
             d->name = k;
             d->e.seg = member_seg(set, "dependencies", k, &d->len);
@@ -590,16 +590,15 @@ static void compile_object_kws(gk_schema_set_t *set, gk_schema_t *n,
                 d->names = c;
             }
             else {
-                d->e = *edge(set, c, base, doc, ptr, d->e.seg,
-                             "dependencies");
+                d->e = *edge(set, c, base, doc, ptr, d->e.seg, "dependencies");
             }
         }
         n->deps = ds;
     }
 }
 
-static void compile_array_kws(gk_schema_set_t *set, gk_schema_t *n,
-                              json_t *s, const char *base, const char *doc,
+static void compile_array_kws(gk_schema_set_t *set, gk_schema_t *n, json_t *s,
+                              const char *base, const char *doc,
                               const char *ptr)
 {
     json_t *v;
@@ -623,8 +622,8 @@ static void compile_array_kws(gk_schema_set_t *set, gk_schema_t *n,
         n->items_arr = edges(set, v, base, doc, ptr, "items", &n->n_items);
     }
     if (is_schema(v = json_object_get(s, "additionalItems"))) {
-        gk_schema_edge_t *e = edge(set, v, base, doc, ptr,
-                                   "/additionalItems", "additionalItems");
+        gk_schema_edge_t *e = edge(set, v, base, doc, ptr, "/additionalItems",
+                                   "additionalItems");
         /* draft-07: only with an array of "items" */
         n->additional_items = n->items_arr ? e : NULL;
     }
@@ -634,8 +633,8 @@ static void compile_array_kws(gk_schema_set_t *set, gk_schema_t *n,
     }
 }
 
-static void compile_scalar_kws(gk_schema_set_t *set, gk_schema_t *n,
-                               json_t *s, const char *doc, const char *ptr)
+static void compile_scalar_kws(gk_schema_set_t *set, gk_schema_t *n, json_t *s,
+                               const char *doc, const char *ptr)
 {
     json_t *v;
 
@@ -718,8 +717,7 @@ static void compile_applicators(gk_schema_set_t *set, gk_schema_t *n,
     }
     /* compiled for their checks (patterns, references) and for
      * gk_schema_set_get, applied only through a $ref */
-    json_object_foreach(json_object_get(s, "definitions"), k, c)
-    {
+    json_object_foreach (json_object_get(s, "definitions"), k, c) {
         apr_size_t klen;
         if (is_schema(c)) {
             edge(set, c, base, doc, ptr,
@@ -791,8 +789,9 @@ static void resolve_pending(gk_schema_set_t *set, apr_pool_t *tmp)
 
         if (why) {
             fail(set, pd->doc, pd->ptr,
-                 apr_psprintf(set->p, "$ref \"%s\" (\"%s\") does not "
-                                      "resolve: %s",
+                 apr_psprintf(set->p,
+                              "$ref \"%s\" (\"%s\") does not "
+                              "resolve: %s",
                               pd->ref, abs, why));
             return;
         }
@@ -863,8 +862,8 @@ static void check_cycles(gk_schema_set_t *set, apr_pool_t *tmp)
         cnode_t *cn = APR_ARRAY_IDX(set->all, i, cnode_t *);
         apr_hash_set(rev, &cn->n, sizeof(cn->n), cn);
     }
-    stack = apr_palloc(tmp, (apr_size_t)(set->all->nelts + 1)
-                                * sizeof(*stack));
+    stack = apr_palloc(tmp,
+                       (apr_size_t)(set->all->nelts + 1) * sizeof(*stack));
     for (i = 0; i < set->all->nelts && !failed(set); i++) {
         cnode_t *root = APR_ARRAY_IDX(set->all, i, cnode_t *);
         if (root->mark) {
@@ -888,8 +887,8 @@ static void check_cycles(gk_schema_set_t *set, apr_pool_t *tmp)
                 continue;
             }
             if (to->mark == 1) {
-                fail(set, f->cn->doc, apr_pstrcat(set->p, f->cn->ptr,
-                                                  e->seg, NULL),
+                fail(set, f->cn->doc,
+                     apr_pstrcat(set->p, f->cn->ptr, e->seg, NULL),
                      "a cycle of references that never descends into the "
                      "instance (validation would never end)");
                 return;
@@ -918,18 +917,20 @@ static void check_doc(gk_schema_set_t *set, const doc_t *d, apr_pool_t *tmp)
 
     if (json_is_string(sch) && !draft7_uri(json_string_value(sch))) {
         fail(set, d->uri, "/$schema",
-             apr_psprintf(set->p, "$schema \"%s\" is not supported: the "
-                                  "supported draft is draft-07 "
-                                  "(\"http://json-schema.org/draft-07/"
-                                  "schema#\")",
+             apr_psprintf(set->p,
+                          "$schema \"%s\" is not supported: the "
+                          "supported draft is draft-07 "
+                          "(\"http://json-schema.org/draft-07/"
+                          "schema#\")",
                           json_string_value(sch)));
         return;
     }
     if (!gk_schema_validate(set->meta_node, d->doc, &o, tmp, &res)) {
         const gk_schema_error_t *e = &res.errors[0];
         fail(set, d->uri, apr_pstrdup(set->p, e->instance_location),
-             apr_psprintf(set->p, "not a valid draft-07 schema: %s (%s at "
-                                  "the meta-schema's %s)",
+             apr_psprintf(set->p,
+                          "not a valid draft-07 schema: %s (%s at "
+                          "the meta-schema's %s)",
                           e->message, e->keyword,
                           *e->keyword_location ? e->keyword_location
                                                : "root"));

@@ -53,8 +53,8 @@ typedef struct {
 typedef struct {
     const char *name;
     apr_size_t len;
-    gk_schema_edge_t e;          /* e.to NULL: the array form */
-    const json_t *names;         /* the array form */
+    gk_schema_edge_t e;  /* e.to NULL: the array form */
+    const json_t *names; /* the array form */
 } gk_schema_dep_t;
 
 /* A number bound of the schema (maximum, minimum...). */
@@ -105,9 +105,9 @@ enum {
 };
 
 struct gk_schema_t {
-    unsigned kw;      /* GK_KW_* present */
-    int boolean;      /* 0: an object schema; 1: true; 2: false */
-    unsigned types;   /* GK_T_* of "type" */
+    unsigned kw;    /* GK_KW_* present */
+    int boolean;    /* 0: an object schema; 1: true; 2: false */
+    unsigned types; /* GK_T_* of "type" */
     const char *types_msg;
     const gk_schema_edge_t *ref; /* $ref: nothing else applies */
 

@@ -30,8 +30,7 @@ static apr_size_t scheme_len(const char *s)
             return i;
         }
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-              || (c >= '0' && c <= '9') || c == '+' || c == '-'
-              || c == '.')) {
+              || (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.')) {
             return 0;
         }
     }

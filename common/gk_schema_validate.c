@@ -24,7 +24,7 @@
  * is around it.
  */
 #include <float.h>
-#include <math.h>
+#include <math.h> /* isfinite, a macro */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +62,32 @@ typedef struct {
 } vctx_t;
 
 /* ---- JSON equality and hashing ------------------------------------------ */
+
+/* No libm (modules link without it): every double of magnitude 2^52 or
+ * more is integral. */
+static int is_integral(double d)
+{
+    if (!isfinite(d)) {
+        return 0;
+    }
+    if (d >= 4503599627370496.0 || d <= -4503599627370496.0) {
+        return 1;
+    }
+    return (double)(long long)d == d;
+}
+
+static double round_near(double d)
+{
+    if (d >= 4503599627370496.0 || d <= -4503599627370496.0) {
+        return d;
+    }
+    return (double)(long long)(d < 0 ? d - 0.5 : d + 0.5);
+}
+
+static double absd(double d)
+{
+    return d < 0 ? -d : d;
+}
 
 static long double num_ld(const json_t *j)
 {
@@ -149,7 +175,7 @@ static uint64_t json_hash(const json_t *j)
     case JSON_REAL: {
         double d = json_real_value(j);
         uint64_t bits;
-        if (d == floor(d) && d >= -9.2e18 && d <= 9.2e18) {
+        if (is_integral(d) && d >= -9.2e18 && d <= 9.2e18) {
             return mix(1, (uint64_t)(json_int_t)d);
         }
         memcpy(&bits, &d, sizeof(bits));
@@ -313,8 +339,7 @@ static const char *keyword_location(apr_pool_t *p, const kpath_t *kp,
 
 /* Keep an error (seg: the keyword's segment after kp, or NULL). */
 static void report(vctx_t *c, const ipath_t *ip, const kpath_t *kp,
-                   const char *seg, const char *keyword, const char *fmt,
-                   ...)
+                   const char *seg, const char *keyword, const char *fmt, ...)
 {
     gk_schema_result_t *r = c->res;
     apr_size_t n = idepth(ip), i, *ords;
@@ -392,8 +417,7 @@ static int sub(vctx_t *c, const gk_schema_edge_t *e, const json_t *j,
     k.seg = e->seg;
     k.kw = e->kw;
     if (c->depth >= GK_SCHEMA_MAX_RECURSION) {
-        fatal(c, ip, &k, NULL, e->kw,
-              "nested too deeply for this schema", 0);
+        fatal(c, ip, &k, NULL, e->kw, "nested too deeply for this schema", 0);
         return 0;
     }
     c->depth++;
@@ -415,24 +439,24 @@ static int test(vctx_t *c, const gk_schema_edge_t *e, const json_t *j,
 }
 
 /* Failing: quietly, return at once; otherwise keep the error and go on. */
-#define FAIL(...)                                                            \
-    do {                                                                     \
-        if (c->quiet) {                                                      \
-            return 0;                                                        \
-        }                                                                    \
-        ok = 0;                                                              \
-        report(c, ip, kp, __VA_ARGS__);                                      \
+#define FAIL(...)                                                             \
+    do {                                                                      \
+        if (c->quiet) {                                                       \
+            return 0;                                                         \
+        }                                                                     \
+        ok = 0;                                                               \
+        report(c, ip, kp, __VA_ARGS__);                                       \
     } while (0)
 
 /* After a subschema: stop when quiet and failed, or failed closed. */
-#define CHECK(r)                                                             \
-    do {                                                                     \
-        if (!(r)) {                                                          \
-            if (c->quiet || c->fatal) {                                      \
-                return 0;                                                    \
-            }                                                                \
-            ok = 0;                                                          \
-        }                                                                    \
+#define CHECK(r)                                                              \
+    do {                                                                      \
+        if (!(r)) {                                                           \
+            if (c->quiet || c->fatal) {                                       \
+                return 0;                                                     \
+            }                                                                 \
+            ok = 0;                                                           \
+        }                                                                     \
     } while (0)
 
 static const char *plural(apr_size_t n, const char *one, const char *many)
@@ -443,18 +467,23 @@ static const char *plural(apr_size_t n, const char *one, const char *many)
 static unsigned type_bits(const json_t *j)
 {
     switch (json_typeof(j)) {
-    case JSON_OBJECT: return GK_T_OBJECT;
-    case JSON_ARRAY: return GK_T_ARRAY;
-    case JSON_STRING: return GK_T_STRING;
-    case JSON_INTEGER: return GK_T_NUMBER | GK_T_INTEGER;
+    case JSON_OBJECT:
+        return GK_T_OBJECT;
+    case JSON_ARRAY:
+        return GK_T_ARRAY;
+    case JSON_STRING:
+        return GK_T_STRING;
+    case JSON_INTEGER:
+        return GK_T_NUMBER | GK_T_INTEGER;
     case JSON_REAL: {
         double d = json_real_value(j);
-        return isfinite(d) && d == floor(d) ? GK_T_NUMBER | GK_T_INTEGER
-                                            : GK_T_NUMBER;
+        return is_integral(d) ? GK_T_NUMBER | GK_T_INTEGER : GK_T_NUMBER;
     }
     case JSON_TRUE:
-    case JSON_FALSE: return GK_T_BOOLEAN;
-    default: return GK_T_NULL;
+    case JSON_FALSE:
+        return GK_T_BOOLEAN;
+    default:
+        return GK_T_NULL;
     }
 }
 
@@ -479,15 +508,15 @@ static int multiple_of(const json_t *j, const gk_schema_num_t *m)
     if (json_is_integer(j) && m->is_int) {
         return json_integer_value(j) % m->i == 0;
     }
-    q = (double)(num_ld(j) / (m->is_int ? (long double)m->i
-                                        : (long double)m->d));
+    q = (double)(num_ld(j)
+                 / (m->is_int ? (long double)m->i : (long double)m->d));
     if (!isfinite(q)) {
         return 0;
     }
-    r = nearbyint(q);
+    r = round_near(q);
     /* the quotient of two binary fractions (0.0075 / 0.0001) is off by a
      * few units in its last place */
-    return fabs(q - r) <= fabs(q) * 8 * DBL_EPSILON;
+    return absd(q - r) <= absd(q) * 8 * DBL_EPSILON;
 }
 
 static int v_number(vctx_t *c, const gk_schema_t *s, const json_t *j,
@@ -537,15 +566,15 @@ static int v_string(vctx_t *c, const gk_schema_t *s, const json_t *j,
      * nothing */
     if ((s->kw & GK_KW_MAX_LENGTH) && len > s->max_length
         && code_points(str, len) > s->max_length) {
-        FAIL("/maxLength", "maxLength", "must be at most %" APR_SIZE_T_FMT
-                                        " %s",
-             s->max_length, plural(s->max_length, "character", "characters"));
+        FAIL("/maxLength", "maxLength",
+             "must be at most %" APR_SIZE_T_FMT " %s", s->max_length,
+             plural(s->max_length, "character", "characters"));
     }
     if ((s->kw & GK_KW_MIN_LENGTH) && len / 4 < s->min_length
         && (len < s->min_length || code_points(str, len) < s->min_length)) {
-        FAIL("/minLength", "minLength", "must be at least %" APR_SIZE_T_FMT
-                                        " %s",
-             s->min_length, plural(s->min_length, "character", "characters"));
+        FAIL("/minLength", "minLength",
+             "must be at least %" APR_SIZE_T_FMT " %s", s->min_length,
+             plural(s->min_length, "character", "characters"));
     }
     if (s->kw & GK_KW_PATTERN) {
         int m = gk_ecma_re_match(s->pattern, str, len);
@@ -576,14 +605,14 @@ static int v_array(vctx_t *c, const gk_schema_t *s, const json_t *j,
     ipath_t e;
 
     if ((s->kw & GK_KW_MAX_ITEMS) && n > s->max_items) {
-        FAIL("/maxItems", "maxItems", "must have at most %" APR_SIZE_T_FMT
-                                      " %s",
-             s->max_items, plural(s->max_items, "item", "items"));
+        FAIL("/maxItems", "maxItems",
+             "must have at most %" APR_SIZE_T_FMT " %s", s->max_items,
+             plural(s->max_items, "item", "items"));
     }
     if ((s->kw & GK_KW_MIN_ITEMS) && n < s->min_items) {
-        FAIL("/minItems", "minItems", "must have at least %" APR_SIZE_T_FMT
-                                      " %s",
-             s->min_items, plural(s->min_items, "item", "items"));
+        FAIL("/minItems", "minItems",
+             "must have at least %" APR_SIZE_T_FMT " %s", s->min_items,
+             plural(s->min_items, "item", "items"));
     }
     if ((s->kw & GK_KW_UNIQUE) && n > 1 && find_duplicate(c->p, j, &a, &b)) {
         FAIL("/uniqueItems", "uniqueItems",
@@ -628,8 +657,8 @@ static int v_array(vctx_t *c, const gk_schema_t *s, const json_t *j,
     return ok;
 }
 
-static const gk_schema_prop_t *find_prop(const gk_schema_t *s,
-                                         const char *k, apr_size_t klen)
+static const gk_schema_prop_t *find_prop(const gk_schema_t *s, const char *k,
+                                         apr_size_t klen)
 {
     apr_size_t lo = 0, hi = s->n_props;
 
@@ -774,8 +803,9 @@ static int v_applicators(vctx_t *c, const gk_schema_t *s, const json_t *j,
             return 0;
         }
         if (i == s->n_any_of) {
-            FAIL("/anyOf", "anyOf", "must match at least one schema of "
-                                    "\"anyOf\"");
+            FAIL("/anyOf", "anyOf",
+                 "must match at least one schema of "
+                 "\"anyOf\"");
         }
     }
     if (s->n_one_of) {

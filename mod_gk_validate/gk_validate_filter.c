@@ -15,12 +15,17 @@
  *  - httpd gives an internal redirect (mod_rewrite's [PT], DirectoryIndex,
  *    a CGI's local Location) the protocol filters of its parent and drops
  *    the others (http_request.c, internal_internal_redirect: input_filters
- *    = proto_input_filters). At AP_FTYPE_PROTOCOL the filter sits above
- *    HTTP_IN in that chain, so the handler of a redirected request reads
- *    the same body, while no body is read twice (the body hook runs once
- *    per client request). The request's own filters (AP_FTYPE_RESOURCE,
- *    CONTENT_SET: mod_request, mod_sed, mod_deflate's inflate) stay above
- *    it and see the body exactly as they would without validation.
+ *    = proto_input_filters). At AP_FTYPE_PROTOCOL the filter is in that
+ *    chain, so the handler of a redirected request reads the same body,
+ *    while no body is read twice (the body hook runs once per client
+ *    request). The request's own filters (AP_FTYPE_RESOURCE, CONTENT_SET:
+ *    mod_request, mod_sed, mod_deflate's inflate) stay above it and see
+ *    the body exactly as they would without validation.
+ *  - a filter added at the type of HTTP_IN goes below it (util_filter.c
+ *    inserts after the filters of its own type), where no read reaches
+ *    it. HTTP_IN has read the body to its end and has nothing more to
+ *    give: the replay filter takes its place (HTTP_IN removed from the
+ *    request's chain; the next request of the connection gets its own).
  *  - mod_proxy_http streams a body whose Content-Length it can trust only
  *    when r->input_filters == r->proto_input_filters (else it spools it to
  *    a file first to count it); a protocol filter keeps that so.
@@ -32,6 +37,7 @@
  * says there is a body to read.
  */
 #include "apr_strings.h"
+#include "mod_core.h"
 #include "util_filter.h"
 
 #include "gk_validate_private.h"
@@ -121,10 +127,20 @@ void gk_val_replay_install(request_rec *r, const char *buf, apr_size_t len)
 {
     replay_ctx_t *ctx = apr_palloc(r->pool, sizeof(*ctx));
     apr_bucket_alloc_t *ba = r->connection->bucket_alloc;
+    ap_filter_t *f;
 
     ctx->rest = apr_brigade_create(r->pool, ba);
     APR_BRIGADE_INSERT_TAIL(ctx->rest,
                             apr_bucket_pool_create(buf, len, r->pool, ba));
+    /* HTTP_IN has read the body to its end: the replay filter takes its
+     * place in the protocol chain (a filter added at the same type would
+     * go below it) */
+    for (f = r->input_filters; f; f = f->next) {
+        if (f->frec == ap_http_input_filter_handle) {
+            ap_remove_input_filter(f);
+            break;
+        }
+    }
     ap_add_input_filter_handle(replay_handle, ctx, r, r->connection);
     /* the framing of a body read whole (mod_proxy_http's RB_STREAM_CL
      * after its prefetch saw the end) */

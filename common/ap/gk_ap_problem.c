@@ -30,6 +30,8 @@ static apr_bucket *problem_body(request_rec *r, const gk_ap_problem_t *rec,
     pb.title = ap_get_status_line(r->status) + 4;
     pb.detail = rec->detail;
     pb.correlation_id = correlation_id_fn ? correlation_id_fn(r) : NULL;
+    pb.extra_name = rec->extra_name;
+    pb.extra = rec->extra;
     body = gk_problem_render(r->pool, &pb, &len);
     return apr_bucket_pool_create(body, len, r->pool, ba);
 }

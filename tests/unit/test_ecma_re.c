@@ -328,6 +328,16 @@ START_TEST(limits)
     s[60] = '!';
     ck_assert_int_eq(gk_ecma_re_match(re2, s, 61), -1);
     ck_assert_int_eq(gk_ecma_re_match(re3, s, 61), -1);
+    /* a search that is not anchored: the limit holds for all the start
+     * positions together (each position costs up to 300 * 300 here) */
+    {
+        gk_ecma_re_t *wide = re_ok("[ab]{0,300}[ab]{0,300}$");
+        memset(s, 'a', sizeof(s));
+        s[49] = 'x';
+        ck_assert_int_eq(gk_ecma_re_match(wide, s, 50), 1);
+        s[sizeof(s) - 1] = 'x';
+        ck_assert_int_eq(gk_ecma_re_match(wide, s, sizeof(s)), -1);
+    }
     /* an honest long subject stays within the limit */
     memset(s, 'a', sizeof(s) - 1);
     ck_assert_int_eq(gk_ecma_re_match(re, s, sizeof(s) - 1), 1);

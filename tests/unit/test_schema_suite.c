@@ -96,20 +96,19 @@ static void run_file(const char *path, int formats, counts_t *c)
     if (!cases) {
         /* e.g. bignum.json: integers beyond 64 bits, which jansson (and
          * so the module) refuses before any schema is involved */
-        printf("  %s: not parsed by jansson (%s): its tests count as "
-               "failed\n",
-               name, jerr.text);
+        printf(
+            "  %s: not parsed by jansson (%s): its tests count as "
+            "failed\n",
+            name, jerr.text);
         cases = json_load_file(path, JSON_DECODE_INT_AS_REAL, &jerr);
         ck_assert_msg(cases != NULL, "%s", path);
-        json_array_foreach(cases, i, cs)
-        {
+        json_array_foreach (cases, i, cs) {
             c->total += (int)json_array_size(json_object_get(cs, "tests"));
         }
         json_decref(cases);
         return;
     }
-    json_array_foreach(cases, i, cs)
-    {
+    json_array_foreach (cases, i, cs) {
         apr_pool_t *p;
         gk_schema_set_t *set;
         gk_schema_compile_error_t err;
@@ -136,8 +135,7 @@ static void run_file(const char *path, int formats, counts_t *c)
                    json_string_value(json_object_get(cs, "description")),
                    err.uri, err.pointer, err.reason);
         }
-        json_array_foreach(tests, k, t)
-        {
+        json_array_foreach (tests, k, t) {
             gk_schema_opts_t o = {formats, 5};
             gk_schema_result_t res;
             int want = json_is_true(json_object_get(t, "valid"));
@@ -187,15 +185,15 @@ START_TEST(required_draft7)
 
     load_all_remotes();
     run_dir(DRAFT_DIR, &c);
-    printf("json-schema-test-suite draft7 required: %d/%d passed\n",
-           c.passed, c.total);
+    printf("json-schema-test-suite draft7 required: %d/%d passed\n", c.passed,
+           c.total);
     ck_assert_int_eq(c.total, 423);
     ck_assert_int_eq(c.passed, c.total);
 }
 END_TEST
 
-static const char *const formats[] = {"email", "hostname", "ipv4", "ipv6",
-                                      "date-time", "date", "uri"};
+static const char *const formats[] = {"email",     "hostname", "ipv4", "ipv6",
+                                      "date-time", "date",     "uri"};
 
 START_TEST(optional_formats)
 {
@@ -208,9 +206,10 @@ START_TEST(optional_formats)
         run_file(apr_psprintf(tp, DRAFT_DIR "/optional/format/%s.json",
                               formats[i]),
                  1, &c);
-        printf("json-schema-test-suite draft7 optional/format/%s: %d/%d "
-               "passed\n",
-               formats[i], c.passed, c.total);
+        printf(
+            "json-schema-test-suite draft7 optional/format/%s: %d/%d "
+            "passed\n",
+            formats[i], c.passed, c.total);
         all.total += c.total;
         all.passed += c.passed;
     }
@@ -224,22 +223,31 @@ END_TEST
 /* Reported, not required. */
 START_TEST(optional_other)
 {
-    static const char *const files[] = {
-        "bignum", "content", "ecmascript-regex", "zeroTerminatedFloats",
-        "format/idn-email", "format/idn-hostname", "format/iri",
-        "format/iri-reference", "format/json-pointer", "format/regex",
-        "format/relative-json-pointer", "format/time", "format/uri-reference",
-        "format/uri-template"};
+    static const char *const files[] = {"bignum",
+                                        "content",
+                                        "ecmascript-regex",
+                                        "zeroTerminatedFloats",
+                                        "format/idn-email",
+                                        "format/idn-hostname",
+                                        "format/iri",
+                                        "format/iri-reference",
+                                        "format/json-pointer",
+                                        "format/regex",
+                                        "format/relative-json-pointer",
+                                        "format/time",
+                                        "format/uri-reference",
+                                        "format/uri-template"};
     size_t i;
 
     load_all_remotes();
     for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         counts_t c = {0, 0};
-        run_file(apr_psprintf(tp, DRAFT_DIR "/optional/%s.json", files[i]),
-                 1, &c);
-        printf("json-schema-test-suite draft7 optional/%s (not required): "
-               "%d/%d passed\n",
-               files[i], c.passed, c.total);
+        run_file(apr_psprintf(tp, DRAFT_DIR "/optional/%s.json", files[i]), 1,
+                 &c);
+        printf(
+            "json-schema-test-suite draft7 optional/%s (not required): "
+            "%d/%d passed\n",
+            files[i], c.passed, c.total);
     }
 }
 END_TEST
