@@ -91,17 +91,13 @@ class TestWithAuthLimitsLog:
         assert r.status_code == 200, r
         (rec,) = records(self.rec, m)
         assert rec["body"] == dumps(GOOD)
-        a, _ = self.line_of(r)
-        assert a["gk"]["validate"]["outcome"] == "valid", a["gk"]
         weak = dumps(dict(GOOD, password=WEAK_PASSWORD))
         r, m = self.send(env, weak, tok)
-        errs = errors_of(r, secrets=(WEAK_PASSWORD,))
+        errors_of(r, secrets=(WEAK_PASSWORD,))
         assert records(self.rec, m) == []
         a, cid = self.line_of(r)
-        assert a["gk"]["validate"]["outcome"] == "invalid", a["gk"]
-        assert a["gk"]["validate"]["keyword"] == errs[0]["keyword"], \
-            (a["gk"], errs)
         assert a["gk"]["ratelimit"]["outcome"] == "success", a["gk"]
+        assert a["gk"]["auth"]["outcome"] == "success", a["gk"]
         # the audit event: the reason, no content
         ev = wait_lines(self.audit, lambda o: o.get("gk", {}).get(
             "correlation_id") == cid)
@@ -117,6 +113,24 @@ class TestWithAuthLimitsLog:
             assert r.status_code == 429, r
             problem(r, 429)
             assert records(self.rec, m) == []
+
+    def test_gk_validate_130_05_json_log_outcome(self, env, keys):
+        """mod_gk_log's JSON line: gk.validate.outcome and .keyword (the
+        notes gk-validate-outcome and gk-validate-keyword)."""
+        ensure_window(3600, 30)
+        tok = self.token(keys, "log-" + marker())
+        r, _ = self.send(env, dumps(GOOD), tok)
+        assert r.status_code == 200, r
+        a, _ = self.line_of(r)
+        assert a["gk"].get("validate", {}).get("outcome") == "valid", \
+            a["gk"]
+        r, _ = self.send(env, dumps(dict(GOOD, password=WEAK_PASSWORD)),
+                         tok)
+        errs = errors_of(r, secrets=(WEAK_PASSWORD,))
+        a, _ = self.line_of(r)
+        assert a["gk"]["validate"]["outcome"] == "invalid", a["gk"]
+        assert a["gk"]["validate"]["keyword"] == errs[0]["keyword"], \
+            (a["gk"], errs)
 
     def test_gk_validate_130_03_client_limit_first(self, env):
         run = ("X-Run", marker())

@@ -72,7 +72,7 @@ class TestMethods:
 class TestScopes:
     """Server: none.  Virtual host on its own port: A.  /loc/: A, /loc/b/:
     B, /loc/b/off/: none.  <Directory cgi2/>: B (its CGI mapped at
-    /dir/record), and /dirloc/ maps to the same directory with a <Location>
+    /dir/rec2), and /dirloc/ maps to the same directory with a <Location>
     saying A: the Location wins."""
 
     @pytest.fixture(autouse=True, scope="class")
@@ -84,7 +84,7 @@ class TestScopes:
         a = write_schema(env, "a.json", A)
         b = write_schema(env, "b.json", B)
         self.__class__.vport = free_port()
-        conf.add('ScriptAliasMatch "^/(?:dir|dirloc)/record$" "%s"'
+        conf.add('ScriptAliasMatch "^/(?:dir|dirloc)/rec2$" "%s"'
                  % script2)
         conf.add_location("/loc/", 'GKValidateSchema "%s"' % a)
         conf.add_location("/loc/b/", 'GKValidateSchema "%s"' % b)
@@ -141,9 +141,9 @@ class TestScopes:
 
     def test_gk_validate_121_04_directory(self, env):
         r2 = self.rec2
-        assert self.status(env, "/dir/record", HAS_ID, rec=r2) == 200
-        assert self.status(env, "/dir/record", HAS_NAME, rec=r2) == 422
-        assert self.status(env, "/dir/record", NOT_JSON, rec=r2) == 400
+        assert self.status(env, "/dir/rec2", HAS_ID, rec=r2) == 200
+        assert self.status(env, "/dir/rec2", HAS_NAME, rec=r2) == 422
+        assert self.status(env, "/dir/rec2", NOT_JSON, rec=r2) == 400
         # the same file through /dirloc/: the <Location> (A) wins
-        assert self.status(env, "/dirloc/record", HAS_NAME, rec=r2) == 200
-        assert self.status(env, "/dirloc/record", HAS_ID, rec=r2) == 422
+        assert self.status(env, "/dirloc/rec2", HAS_NAME, rec=r2) == 200
+        assert self.status(env, "/dirloc/rec2", HAS_ID, rec=r2) == 422
