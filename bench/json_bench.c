@@ -17,7 +17,9 @@
  * Without arguments it runs itself under `valgrind --tool=callgrind` with
  * N1 and N1 + D iterations of each loop and reports (I(N1 + D) - I(N1)) /
  * D: the cost of one call, without start-up, the file read or the schema
- * compilation. The parse uses the flags mod_gk_validate uses
+ * compilation. "json_loadb" counts the instructions inside json_loadb
+ * alone (callgrind's --toggle-collect), the yardstick of the target; the
+ * loops also free each document (json_decref). The parse uses the flags mod_gk_validate uses
  * (JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL); every
  * document is freed (json_decref) inside the loop, and the validation's
  * pool cleared, as a request's pool would be.
@@ -160,12 +162,14 @@ static void check(apr_pool_t *p, const gk_schema_t *sc, const char *buf,
 }
 
 /* Instructions of `self argv...` under callgrind (the summary line of its
- * output file), or -1. */
-static long long counted(const char *self, const char *const *args)
+ * output file), or -1; only those inside fn when fn is not NULL
+ * (--toggle-collect). */
+static long long counted(const char *self, const char *fn,
+                         const char *const *args)
 {
     char out[] = "/tmp/gk_json_bench.XXXXXX";
-    char opt[64];
-    char *av[12];
+    char opt[64], toggle[64];
+    char *av[13];
     char line[512];
     long long ir = -1;
     int fd = mkstemp(out), status, k = 0;
@@ -181,8 +185,12 @@ static long long counted(const char *self, const char *const *args)
     av[k++] = (char *)"valgrind";
     av[k++] = (char *)"--tool=callgrind";
     av[k++] = opt;
+    if (fn) {
+        snprintf(toggle, sizeof(toggle), "--toggle-collect=%s", fn);
+        av[k++] = toggle;
+    }
     av[k++] = (char *)self;
-    while (*args && k < 11) {
+    while (*args && k < 12) {
         av[k++] = (char *)*args++;
     }
     av[k] = NULL;
@@ -204,9 +212,10 @@ static long long counted(const char *self, const char *const *args)
     return ir;
 }
 
-/* (I(N1 + DELTA) - I(N1)) / DELTA for `self mode [schema] body N`. */
-static double per_call(const char *self, const char *mode, const char *schema,
-                       const char *body)
+/* (I(N1 + DELTA) - I(N1)) / DELTA for `self mode [schema] body N`, only
+ * inside fn if not NULL. */
+static double per_call(const char *self, const char *fn, const char *mode,
+                       const char *schema, const char *body)
 {
     char n1[32], n2[32];
     const char *a1[] = {mode, schema ? schema : body, schema ? body : n1,
@@ -217,8 +226,8 @@ static double per_call(const char *self, const char *mode, const char *schema,
 
     snprintf(n1, sizeof(n1), "%d", N1);
     snprintf(n2, sizeof(n2), "%d", N1 + DELTA);
-    a = counted(self, a1);
-    b = counted(self, a2);
+    a = counted(self, fn, a1);
+    b = counted(self, fn, a2);
     if (a < 0 || b < 0) {
         die("a callgrind run failed (is valgrind installed?)", body);
     }
@@ -238,13 +247,14 @@ static int report(const char *dir, const char *schema)
     printf("callgrind, instructions per call: (I(%d + %d calls) - I(%d "
            "calls)) / %d; schema %s\n",
            N1, DELTA, N1, DELTA, schema);
-    printf("%-24s %6s %12s %20s %12s %8s\n", "body", "bytes", "json_loadb",
-           "loadb + validate", "validate", "ratio");
+    printf("%-22s %6s %11s %14s %17s %10s %6s\n", "body", "bytes",
+           "json_loadb", "+ json_decref", "+ validate (all)", "validate",
+           "ratio");
     for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
         char path[PATH_MAX];
         FILE *f;
         long size;
-        double l, v;
+        double j, l, v;
 
         snprintf(path, sizeof(path), "%s/%s", dir, bodies[i]);
         if (!(f = fopen(path, "rb"))) {
@@ -253,13 +263,17 @@ static int report(const char *dir, const char *schema)
         fseek(f, 0, SEEK_END);
         size = ftell(f);
         fclose(f);
-        l = per_call(self, "loadb", NULL, path);
-        v = per_call(self, "validate", schema, path);
-        printf("%-24s %6ld %12.0f %20.0f %12.0f %8.2f\n", bodies[i], size, l,
-               v, v - l, (v - l) / l);
+        j = per_call(self, "json_loadb", "loadb", NULL, path);
+        l = per_call(self, NULL, "loadb", NULL, path);
+        v = per_call(self, NULL, "validate", schema, path);
+        printf("%-22s %6ld %11.0f %14.0f %17.0f %10.0f %6.2f\n", bodies[i],
+               size, j, l, v, v - l, (v - l) / j);
         fflush(stdout);
     }
-    printf("ratio: the validation alone over the parse\n");
+    printf("json_loadb: inside json_loadb only (--toggle-collect); + "
+           "json_decref: the whole\nparse-and-free loop; + validate: "
+           "json_loadb, gk_schema_validate, json_decref;\nvalidate: the "
+           "difference; ratio: validate / json_loadb\n");
     return 0;
 }
 

@@ -30,8 +30,9 @@ rules); validate-extra runs off-extra and extra.  The bare server is sent
 the same POSTs to /ok.txt (bare-vlong, bare-vextra).  Issue 15's target:
 (validated - unvalidated) <= 1.3 x a standalone json_loadb of the body,
 counted by build/bench/json_bench (bench/json_bench.c, run here under
-callgrind: (I(N1 + D) - I(N1)) / D), which also counts json_loadb followed
-by gk_schema_validate.  Per-function differences go to
+callgrind: (I(N1 + D) - I(N1)) / D, inside json_loadb only with
+--toggle-collect=json_loadb), which also counts the whole parse-and-free
+loop and json_loadb followed by gk_schema_validate.  Per-function differences go to
 bench/out/cg/validate-*.TAG.vs-off.txt.  None of these servers is in
 BENCH_SERVERS=all nor in the default BENCH_CG_SERVERS: name them
 (validate selects the three)."""
@@ -271,11 +272,14 @@ def json_bench():
     return exe
 
 
-def jb_count(exe, args):
+def jb_count(exe, args, fn=None):
+    """json_bench's instructions under callgrind (inside fn only, if
+    given: --toggle-collect)."""
     os.makedirs(CG, exist_ok=True)
     out = os.path.join(CG, "json_bench.out")
+    opts = [f"--toggle-collect={fn}"] if fn else []
     r = subprocess.run(["valgrind", "--tool=callgrind",
-                        f"--callgrind-out-file={out}", exe] + args,
+                        f"--callgrind-out-file={out}"] + opts + [exe] + args,
                        capture_output=True, text=True)
     if r.returncode != 0:
         die(f"json_bench {' '.join(args)}:\n{r.stderr[-2000:]}")
@@ -284,11 +288,11 @@ def jb_count(exe, args):
     return n
 
 
-def jb_per_call(exe, mode, file):
+def jb_per_call(exe, mode, file, fn=None):
     body = os.path.join(BODIES, file)
     pre = [mode] + ([SCHEMA] if mode == "validate" else []) + [body]
-    a = jb_count(exe, pre + [str(JB_N1)])
-    b = jb_count(exe, pre + [str(JB_N1 + JB_D)])
+    a = jb_count(exe, pre + [str(JB_N1)], fn)
+    b = jb_count(exe, pre + [str(JB_N1 + JB_D)], fn)
     return (b - a) / JB_D
 
 
@@ -304,18 +308,20 @@ def cg_targets(results):
         if key not in results or off not in results:
             continue
         added = results[key]["per_request"] - results[off]["per_request"]
-        loadb = jb_per_call(exe, "loadb", file)
+        loadb = jb_per_call(exe, "loadb", file, "json_loadb")
+        freed = jb_per_call(exe, "loadb", file)
         both = jb_per_call(exe, "validate", file)
         r = added / loadb
         results[key].update(added=added, json_loadb=loadb,
-                            loadb_validate=both)
+                            loadb_decref=freed, loadb_validate_decref=both)
         verdict = ("PASS" if r <= TARGET else "FAIL") if key != \
             "validate-422" else "(reported, no target)"
         tg.append(f"callgrind {key} - unvalidated: {added:+,.0f} "
                   f"instructions/request = {r:.2f} × json_loadb of "
                   f"{file} ({loadb:,.0f}); target <= {TARGET} {verdict}; "
-                  f"standalone json_loadb + gk_schema_validate {both:,.0f} "
-                  f"(validation alone {both - loadb:,.0f})")
+                  f"standalone: json_loadb + json_decref {freed:,.0f}, with "
+                  f"gk_schema_validate {both:,.0f} (validation alone "
+                  f"{both - freed:,.0f})")
     return tg
 
 
