@@ -47,7 +47,7 @@
 #define CAP_MESSAGE 2048
 
 /* Room kept for the "gk" object, which comes last. */
-#define GK_TAIL_RESERVE 512
+#define GK_TAIL_RESERVE 640
 
 /* The error log's line (on the stack: the hook allocates nothing). */
 #define ERR_LINE_MAX 4096
@@ -778,6 +778,14 @@ static apr_size_t access_line(request_rec *r, char *buf, apr_size_t cap,
     else {
         gk_json_null(&o, "remaining");
     }
+    gk_json_close(&o);
+    gk_json_obj_open(&o, "validate");
+    gk_json_cstr(&o, "outcome", note_back(last, "gk-validate-outcome"),
+                 CAP_SHORT);
+    gk_json_cstr(&o, "reason", note_back(last, "gk-validate-reason"),
+                 CAP_SHORT);
+    gk_json_cstr(&o, "keyword", note_back(last, "gk-validate-keyword"),
+                 CAP_SHORT);
     gk_json_close(&o);
     gk_json_bool(&o, "truncated", truncated || o.truncated);
     if (cu.n) {

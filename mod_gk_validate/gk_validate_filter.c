@@ -23,9 +23,9 @@
  *    the body exactly as they would without validation.
  *  - a filter added at the type of HTTP_IN goes below it (util_filter.c
  *    inserts after the filters of its own type), where no read reaches
- *    it. HTTP_IN has read the body to its end and has nothing more to
- *    give: the replay filter takes its place (HTTP_IN removed from the
- *    request's chain; the next request of the connection gets its own).
+ *    it: the replay filter is moved to the top of the protocol chain,
+ *    above HTTP_IN (HTTP/1.x) or mod_http2's h2_c2_request_in (h2), which
+ *    have read the body to its end and are never asked for data again.
  *  - mod_proxy_http streams a body whose Content-Length it can trust only
  *    when r->input_filters == r->proto_input_filters (else it spools it to
  *    a file first to count it); a protocol filter keeps that so.
@@ -37,7 +37,6 @@
  * says there is a body to read.
  */
 #include "apr_strings.h"
-#include "mod_core.h"
 #include "util_filter.h"
 
 #include "gk_validate_private.h"
@@ -123,25 +122,44 @@ void gk_val_replay_register(void)
                                              AP_FTYPE_PROTOCOL);
 }
 
+/* Put f, just added to r's protocol filters, at their top: above the
+ * filter that read the body (HTTP_IN, or mod_http2's h2_c2_request_in),
+ * which util_filter.c keeps above a filter added later at its own type.
+ * That filter stays below, unread: the replay filter never passes a read
+ * of data down. */
+static void move_to_top(request_rec *r, ap_filter_t *f)
+{
+    ap_filter_t **pp;
+
+    if (!f || r->proto_input_filters == f) {
+        return;
+    }
+    for (pp = &r->input_filters; *pp && *pp != f; pp = &(*pp)->next) {
+    }
+    if (!*pp) {
+        return; /* not in r's chain: leave it where util_filter.c put it */
+    }
+    *pp = f->next;
+    /* before the first protocol filter: after the request's own filters,
+     * if any */
+    for (pp = &r->input_filters; *pp && *pp != r->proto_input_filters;
+         pp = &(*pp)->next) {
+    }
+    f->next = r->proto_input_filters;
+    *pp = f;
+    r->proto_input_filters = f;
+}
+
 void gk_val_replay_install(request_rec *r, const char *buf, apr_size_t len)
 {
     replay_ctx_t *ctx = apr_palloc(r->pool, sizeof(*ctx));
     apr_bucket_alloc_t *ba = r->connection->bucket_alloc;
-    ap_filter_t *f;
 
     ctx->rest = apr_brigade_create(r->pool, ba);
     APR_BRIGADE_INSERT_TAIL(ctx->rest,
                             apr_bucket_pool_create(buf, len, r->pool, ba));
-    /* HTTP_IN has read the body to its end: the replay filter takes its
-     * place in the protocol chain (a filter added at the same type would
-     * go below it) */
-    for (f = r->input_filters; f; f = f->next) {
-        if (f->frec == ap_http_input_filter_handle) {
-            ap_remove_input_filter(f);
-            break;
-        }
-    }
-    ap_add_input_filter_handle(replay_handle, ctx, r, r->connection);
+    move_to_top(r, ap_add_input_filter_handle(replay_handle, ctx, r,
+                                              r->connection));
     /* the framing of a body read whole (mod_proxy_http's RB_STREAM_CL
      * after its prefetch saw the end) */
     apr_table_unset(r->headers_in, "Transfer-Encoding");

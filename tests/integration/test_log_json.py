@@ -140,6 +140,8 @@ class TestAccess:
         assert o["gk"]["cors"] == {"outcome": None, "reason": None}
         assert o["gk"]["ratelimit"] == {"outcome": None, "reason": None,
                                         "name": None, "remaining": None}
+        assert o["gk"]["validate"] == {"outcome": None, "reason": None,
+                                       "keyword": None}
         assert o["gk"]["truncated"] is False
         assert "truncated_fields" not in o["gk"]
         assert "tls" not in o

@@ -8,6 +8,7 @@ import os
 import pytest
 
 from gkhttpd import GkConf
+from gkhttpd.conf import assert_refused_conf
 from gk_ratelimit_helpers import need_ratelimit_module
 
 
@@ -17,15 +18,8 @@ def _need_module(env):
 
 
 def refused(env, lines, *needles, location=None):
-    conf = GkConf(env, gk_modules=("ratelimit",))
-    if location:
-        conf.add_location(location, lines)
-    else:
-        conf.add(lines)
-    conf.install()
-    res = env.apache_fail()
-    res.assert_refused(*needles)
-    return res
+    return assert_refused_conf(env, ("ratelimit",), lines, *needles,
+                               location=location)
 
 
 BAD_LIMITS = [

@@ -7,6 +7,8 @@ reaches the backend; 413 and 415 go out without a 100 Continue."""
 import hashlib
 import json
 import socket
+import subprocess
+import time
 
 import pytest
 
@@ -93,9 +95,25 @@ class TestSmoke:
         env.write_file(env.cgi_dir / "body.py", BODY_CGI, mode=0o755)
         (env.data_dir).mkdir(parents=True, exist_ok=True)
         backend = "http://127.0.0.1:%d/_backend/" % env.backend_port
-        conf = GkConf(env)
+        h2 = env.mpm != "prefork"   # mod_http2 needs a threaded MPM
+        conf = GkConf(env, extra_modules=("rewrite",) + (("http2",) if h2
+                                                          else ()))
+        if h2:
+            conf.add("Protocols h2c http/1.1")
         conf.add('ScriptAliasMatch "^/(?:.*/)?body$" "%s/body.py"'
                  % env.cgi_dir)
+        # internal redirects (mod_rewrite in a section runs in fixups and
+        # redirects from the handler): validated here, then redirected;
+        # not validated here, redirected into a validated scope
+        conf.add_location("/rv/", """
+            GKValidateSchema "%s"
+            RewriteEngine On
+            RewriteRule ^ /n/body [PT]
+        """ % schema)
+        conf.add_location("/rn/", """
+            RewriteEngine On
+            RewriteRule ^ /v/body [PT]
+        """)
         conf.add_location("/v/", 'GKValidateSchema "%s"' % schema)
         conf.add_location("/v/small/", "GKValidateMaxBody 64")
         conf.add_location("/v/off/", "GKValidateSchema none")
@@ -205,8 +223,112 @@ class TestSmoke:
         assert b"HTTP/1.1 200" in rest, rest[:300]
         assert hashlib.sha256(b).hexdigest().encode() in rest
 
+    @pytest.mark.parametrize("path", ["/rv/x", "/rn/x"])
+    def test_gk_validate_900_12_internal_redirect(self, env, path):
+        b = body(note="w" * 30000)
+        r = env.request(path, "POST", headers=JSON,
+                        data=iter([b[:100], b[100:]]))
+        assert r.status_code == 200, r.text
+        assert r.json()["sha256"] == hashlib.sha256(b).hexdigest()
+        assert r.json()["content_length"] == str(len(b))
+        before = hits(env)
+        r = env.request(path, "POST", headers=JSON,
+                        data=body(password="short"))
+        assert_problem(r, 422)
+        assert hits(env) == before
+
     def test_gk_validate_900_11_methods_and_none(self, env):
         r = env.request("/v/body", "DELETE", headers=JSON, data=b"not json")
         assert r.status_code == 200
         r = env.request("/v/off/body", "POST", headers=JSON, data=b"{")
         assert r.status_code == 200
+
+    @pytest.mark.parametrize("data,status", [
+        (body(note="h" * 20000), 200), (body(password="short"), 422)],
+        ids=["valid", "invalid"])
+    def test_gk_validate_900_13_h2c(self, env, data, status):
+        """Over h2c the body has no Content-Length (curl sends none with
+        a body from stdin): it reaches the CGI with one."""
+        if env.mpm == "prefork":
+            pytest.skip("mod_http2 needs a threaded MPM")
+        p = subprocess.run(
+            ["curl", "-s", "--http2-prior-knowledge", "-o", "-", "-w",
+             "\n%{http_version} %{http_code}", "-H",
+             "Content-Type: application/json", "--data-binary", "@-",
+             "-H", "Content-Length:", env.url("/v/body")],
+            input=data, capture_output=True, timeout=20)
+        out, _, tail = p.stdout.rpartition(b"\n")
+        assert tail == b"2 %d" % status, (p.stdout[-300:], p.stderr)
+        if status == 200:
+            got = json.loads(out)
+            assert got["sha256"] == hashlib.sha256(data).hexdigest()
+            assert got["content_length"] == str(len(data))
+
+
+class TestWithLog:
+    """With mod_gk_log: the JSON access line carries gk.validate.*, a
+    refusal is an audit event without the body, the problem body carries
+    the correlation ID."""
+
+    @pytest.fixture(autouse=True, scope="class")
+    def _class_scope(self, env):
+        if not env.has_gk_module("log"):
+            pytest.skip("mod_gk_log not built")
+        schema = env.data_dir / "validate" / "user.schema.json"
+        env.write_file(schema, json.dumps(SCHEMA))
+        env.write_file(env.cgi_dir / "body.py", BODY_CGI, mode=0o755)
+        conf = GkConf(env, gk_modules=("validate", "log"))
+        conf.add('ScriptAliasMatch "^/(?:.*/)?body$" "%s/body.py"'
+                 % env.cgi_dir)
+        conf.add('GKLog "%s/access.json"' % env.logs_dir)
+        conf.add('GKAuditLog "%s/audit.json"' % env.logs_dir)
+        conf.add_location("/v/", 'GKValidateSchema "%s"' % schema)
+        conf.install()
+        env.data_dir.chmod(0o777)
+        env.apache_restart()
+
+    def lines(self, env, name, cid, want=1):
+        path = env.logs_dir / name
+        end = time.monotonic() + 10
+        while True:
+            objs = [json.loads(l) for l in path.read_bytes().split(b"\n")
+                    if l] if path.exists() else []
+            sel = [o for o in objs if o["gk"]["correlation_id"] == cid]
+            if len(sel) >= want or time.monotonic() > end:
+                assert len(sel) >= want, objs[-3:]
+                return sel
+            time.sleep(0.05)
+
+    def test_gk_validate_901_01_valid_logged(self, env):
+        r = env.request("/v/body", "POST", headers=JSON, data=body())
+        assert r.status_code == 200
+        cid = r.headers["X-Correlation-ID"]
+        o = self.lines(env, "access.json", cid)[0]
+        assert o["gk"]["validate"] == {"outcome": "valid", "reason": "ok",
+                                       "keyword": None}
+
+    def test_gk_validate_901_02_invalid_logged_and_audited(self, env):
+        secret = "pw-short-9"
+        r = env.request("/v/body", "POST", headers=JSON,
+                        data=body(password=secret))
+        p = assert_problem(r, 422)
+        cid = r.headers["X-Correlation-ID"]
+        assert p["correlation_id"] == cid
+        o = self.lines(env, "access.json", cid)[0]
+        assert o["gk"]["validate"] == {"outcome": "invalid",
+                                       "reason": "invalid_body",
+                                       "keyword": "minLength"}
+        a = self.lines(env, "audit.json", cid)[0]
+        assert a["event"]["action"] == "body-refused"
+        assert a["event"]["outcome"] == "failure"
+        assert a["event"]["reason"] == "invalid_body"
+        for f in ("audit.json", "access.json", "error_log"):
+            assert secret not in (env.logs_dir / f).read_text(), f
+
+    def test_gk_validate_901_03_skipped_logged(self, env):
+        r = env.request("/v/body", "GET")
+        assert r.status_code == 200
+        cid = r.headers["X-Correlation-ID"]
+        o = self.lines(env, "access.json", cid)[0]
+        assert o["gk"]["validate"]["outcome"] == "skipped"
+        assert o["gk"]["validate"]["reason"] is None

@@ -168,3 +168,18 @@ class GkConf:
         e.make_readable()
         e.error_log.reset_allowed()
         return self
+
+
+def assert_refused_conf(env, gk_modules, lines, *needles, location=None):
+    """Install lines (in <Location location> when given) with the modules
+    gk_modules loaded, and assert that `apache2 -t` and a start both refuse
+    them, with every needle in what httpd said. Returns the FailResult."""
+    conf = GkConf(env, gk_modules=gk_modules)
+    if location:
+        conf.add_location(location, lines)
+    else:
+        conf.add(lines)
+    conf.install()
+    res = env.apache_fail()
+    res.assert_refused(*needles)
+    return res
