@@ -25,6 +25,30 @@ static int is_hex(int c)
     return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
+/* Character classes, one bit each: RFC 3986's unreserved and sub-delims,
+ * the ':' '@' '/' '?' its productions add, RFC 5322's atext. */
+enum {
+    C_UNRES = 1, C_SUBD = 2, C_COLON = 4, C_AT = 8, C_SLASH = 16,
+    C_QMARK = 32, C_ATEXT = 64
+};
+
+static const unsigned char CT[256] = {
+    ['0' ... '9'] = C_UNRES | C_ATEXT,
+    ['A' ... 'Z'] = C_UNRES | C_ATEXT,
+    ['a' ... 'z'] = C_UNRES | C_ATEXT,
+    ['-'] = C_UNRES | C_ATEXT, ['.'] = C_UNRES, ['_'] = C_UNRES | C_ATEXT,
+    ['~'] = C_UNRES | C_ATEXT,
+    ['!'] = C_SUBD | C_ATEXT, ['$'] = C_SUBD | C_ATEXT,
+    ['&'] = C_SUBD | C_ATEXT, ['\''] = C_SUBD | C_ATEXT, ['('] = C_SUBD,
+    [')'] = C_SUBD, ['*'] = C_SUBD | C_ATEXT, ['+'] = C_SUBD | C_ATEXT,
+    [','] = C_SUBD, [';'] = C_SUBD, ['='] = C_SUBD | C_ATEXT,
+    [':'] = C_COLON, ['@'] = C_AT, ['/'] = C_SLASH | C_ATEXT,
+    ['?'] = C_QMARK | C_ATEXT, ['#'] = C_ATEXT, ['%'] = C_ATEXT,
+    ['^'] = C_ATEXT, ['`'] = C_ATEXT, ['{'] = C_ATEXT, ['|'] = C_ATEXT,
+    ['}'] = C_ATEXT};
+
+#define CT_IS(c, mask) ((CT[(unsigned char)(c)] & (mask)) != 0)
+
 /* ---- hostname ------------------------------------------------------------ */
 
 /*
@@ -164,13 +188,6 @@ static int is_ipv6(const char *s, apr_size_t len)
 
 /* ---- email ------------------------------------------------------------------- */
 
-/* RFC 5322 atext: ALPHA DIGIT and !#$%&'*+-/=?^_`{|}~ */
-static int is_atext(int c)
-{
-    return is_alpha(c) || is_digit(c)
-           || (c && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
-}
-
 /*
  * email: RFC 5321 section 4.1.2 Mailbox, ASCII only:
  *
@@ -233,7 +250,7 @@ static int is_email(const char *s, apr_size_t len)
                     return 0;
                 }
             }
-            else if (!is_atext((unsigned char)s[i])) {
+            else if (!CT_IS(s[i], C_ATEXT)) {
                 return 0;
             }
         }
@@ -356,33 +373,19 @@ static int is_date_time(const char *s, apr_size_t len)
 
 /* ---- uri ---------------------------------------------------------------------- */
 
-/* RFC 3986 unreserved and sub-delims */
-static int is_unreserved(int c)
-{
-    return is_alpha(c) || is_digit(c) || c == '-' || c == '.' || c == '_'
-           || c == '~';
-}
-
-static int is_sub_delim(int c)
-{
-    return c && strchr("!$&'()*+,;=", c) != NULL;
-}
-
 /* Characters of s[*i..end) while each is unreserved, a sub-delim, one
- * of extra, or a valid %HH; stops at the first other; 0 on a bad '%'. */
-static int span(const char *s, apr_size_t *i, apr_size_t end,
-                const char *extra)
+ * of the classes in extra, or a valid %HH; stops at the first other; 0
+ * on a bad '%'. */
+static int span(const char *s, apr_size_t *i, apr_size_t end, int extra)
 {
     while (*i < end) {
-        int c = (unsigned char)s[*i];
-        if (c == '%') {
+        if (s[*i] == '%') {
             if (*i + 2 >= end || !is_hex(s[*i + 1]) || !is_hex(s[*i + 2])) {
                 return 0;
             }
             *i += 3;
         }
-        else if (is_unreserved(c) || is_sub_delim(c)
-                 || (c && strchr(extra, c))) {
+        else if (CT_IS(s[*i], C_UNRES | C_SUBD | extra)) {
             (*i)++;
         }
         else {
@@ -411,15 +414,14 @@ static int is_uri_host(const char *s, apr_size_t len)
             if (k == 2 || k >= end || s[k] != '.' || ++k >= end) {
                 return 0;
             }
-            while (k < end && (is_unreserved(s[k]) || is_sub_delim(s[k])
-                               || s[k] == ':')) {
+            while (k < end && CT_IS(s[k], C_UNRES | C_SUBD | C_COLON)) {
                 k++;
             }
             return k == end;
         }
         return is_ipv6(s + 1, len - 2);
     }
-    return span(s, &i, len, "") && i == len;
+    return span(s, &i, len, 0) && i == len;
 }
 
 /*
@@ -469,7 +471,7 @@ static int is_uri(const char *s, apr_size_t len)
         }
         if (at > a) {
             k = a;
-            if (!span(s, &k, at - 1, ":") || k != at - 1) {
+            if (!span(s, &k, at - 1, C_COLON) || k != at - 1) {
                 return 0;
             }
         }
@@ -502,18 +504,18 @@ static int is_uri(const char *s, apr_size_t len)
         i = end;
     }
     /* the path: pchar and '/' */
-    if (!span(s, &i, len, ":@/")) {
+    if (!span(s, &i, len, C_COLON | C_AT | C_SLASH)) {
         return 0;
     }
     if (i < len && s[i] == '?') {
         i++;
-        if (!span(s, &i, len, ":@/?")) {
+        if (!span(s, &i, len, C_COLON | C_AT | C_SLASH | C_QMARK)) {
             return 0;
         }
     }
     if (i < len && s[i] == '#') {
         i++;
-        if (!span(s, &i, len, ":@/?")) {
+        if (!span(s, &i, len, C_COLON | C_AT | C_SLASH | C_QMARK)) {
             return 0;
         }
     }

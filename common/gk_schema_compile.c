@@ -166,7 +166,7 @@ static apr_status_t reg(gk_schema_set_t *set, json_t *s, const char *base,
     if (anchor) {
         rv = put_id(set, anchor, s, doc, ptr, in);
     }
-    else if (in != base) {
+    else if (strcmp(in, base)) {
         rv = put_id(set, in, s, doc, ptr, in);
     }
     for (i = 0; rv == APR_SUCCESS && kw_one[i]; i++) {
@@ -235,6 +235,12 @@ apr_status_t gk_schema_set_add(gk_schema_set_t *set, const char *uri,
     apr_status_t rv;
 
     memset(err, 0, sizeof(*err));
+    if (!doc) {
+        err->uri = uri;
+        err->pointer = "";
+        err->reason = "no document";
+        return APR_EINVAL;
+    }
     set->err = err;
     u = gk_schema_uri_split(set->p, uri, &frag, &bad);
     json_incref(doc);
@@ -927,6 +933,16 @@ static void check_doc(gk_schema_set_t *set, const doc_t *d, apr_pool_t *tmp)
     }
     if (!gk_schema_validate(set->meta_node, d->doc, &o, tmp, &res)) {
         const gk_schema_error_t *e = &res.errors[0];
+        apr_size_t n = strlen(e->instance_location);
+        /* the meta-schema's "type" is an anyOf: say what it wants */
+        if (!strcmp(e->keyword, "anyOf") && n >= 5
+            && !strcmp(e->instance_location + n - 5, "/type")) {
+            fail(set, d->uri, apr_pstrdup(set->p, e->instance_location),
+                 "not a valid draft-07 schema: \"type\" must be one of "
+                 "\"array\", \"boolean\", \"integer\", \"null\", "
+                 "\"number\", \"object\", \"string\", or a list of them");
+            return;
+        }
         fail(set, d->uri, apr_pstrdup(set->p, e->instance_location),
              apr_psprintf(set->p,
                           "not a valid draft-07 schema: %s (%s at "

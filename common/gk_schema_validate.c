@@ -55,6 +55,8 @@ typedef struct {
     gk_schema_result_t *res;
     apr_size_t **ords; /* per kept error: its document position */
     apr_size_t *nords;
+    apr_size_t *scratch; /* the position of the error being reported */
+    apr_size_t nscratch;
     int max;
     int quiet;
     int depth;
@@ -353,7 +355,13 @@ static void report(vctx_t *c, const ipath_t *ip, const kpath_t *kp,
         c->ords = apr_pcalloc(c->p, (apr_size_t)c->max * sizeof(*c->ords));
         c->nords = apr_pcalloc(c->p, (apr_size_t)c->max * sizeof(*c->nords));
     }
-    ords = apr_palloc(c->p, (n ? n : 1) * sizeof(*ords));
+    /* the position in a scratch buffer: an error that is not kept costs
+     * no memory (a hostile body may fail a million times) */
+    if (n >= c->nscratch) {
+        c->nscratch = n * 2 + 8;
+        c->scratch = apr_palloc(c->p, c->nscratch * sizeof(*c->scratch));
+    }
+    ords = c->scratch;
     for (q = ip, i = n; q; q = q->up) {
         ords[--i] = q->ord;
     }
@@ -376,7 +384,7 @@ static void report(vctx_t *c, const ipath_t *ip, const kpath_t *kp,
     memmove(&c->nords[pos + 1], &c->nords[pos],
             (apr_size_t)(r->nerrors - pos) * sizeof(*c->nords));
     r->nerrors++;
-    c->ords[pos] = ords;
+    c->ords[pos] = apr_pmemdup(c->p, ords, (n ? n : 1) * sizeof(*ords));
     c->nords[pos] = n;
     e = &r->errors[pos];
     e->instance_location = instance_location(c->p, ip, n);

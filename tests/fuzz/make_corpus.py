@@ -659,6 +659,202 @@ def cors_seeds():
     return s
 
 
+USER_CREATE = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "type": "object", "required": ["username", "email", "password"],
+    "properties": {
+        "username": {"type": "string", "minLength": 3, "maxLength": 50,
+                     "pattern": "^[a-zA-Z0-9]+$"},
+        "email": {"type": "string", "format": "email"},
+        "password": {"$ref": "#/definitions/password"}},
+    "definitions": {"password": {
+        "type": "string", "minLength": 12,
+        "allOf": [{"pattern": "[A-Z]"}, {"pattern": "[0-9]"}]}}}
+
+
+def schema_compile_seeds():
+    """Schema documents (fuzz_schema_compile.c): good ones using every
+    keyword, and the refusals (other drafts, bad values, references that
+    do not resolve, cycles, refused regex constructs)."""
+    j = json.dumps
+    s = [
+        ("user-create", j(USER_CREATE)),
+        ("true", "true"), ("false", "false"), ("empty", "{}"),
+        ("types", j({"type": ["string", "null", "integer"]})),
+        ("numbers", j({"multipleOf": 0.01, "maximum": 1e308,
+                       "exclusiveMinimum": -5, "minimum": -9007199254740993,
+                       "exclusiveMaximum": 2.5})),
+        ("strings", j({"minLength": 2.0, "maxLength": 1e30,
+                       "pattern": "^\\p{L}+\\d?$", "format": "date-time"})),
+        ("arrays", j({"items": [{"type": "integer"}, True],
+                      "additionalItems": {"enum": [1, "a", None, [1], {}]},
+                      "contains": {"const": {"a": [1.0]}}, "maxItems": 3,
+                      "minItems": 1, "uniqueItems": True})),
+        ("objects", j({"properties": {"a/b": {}, "~c": False, "": True},
+                       "patternProperties": {"^x-": {"type": "string"}},
+                       "additionalProperties": False,
+                       "propertyNames": {"maxLength": 3},
+                       "required": ["a/b", ""], "minProperties": 1,
+                       "maxProperties": 5,
+                       "dependencies": {"a": ["b"], "b": {"required": ["c"]}}})),
+        ("applicators", j({"allOf": [{}, True], "anyOf": [False, {}],
+                           "oneOf": [{"type": "string"}, {"minLength": 1}],
+                           "not": {"type": "null"}, "if": {"minimum": 0},
+                           "then": {"maximum": 9}, "else": False})),
+        ("tree", j({"$id": "http://example.com/tree",
+                    "definitions": {"node": {"$id": "#node", "properties": {
+                        "children": {"items": {"$ref": "#node"}}}}},
+                    "$ref": "#/definitions/node"})),
+        ("ref-escapes", j({"definitions": {"a/b": {"c~d": {"type": "string"}},
+                                           "p%q": True},
+                           "properties": {"x": {"$ref": "#/definitions/a~1b/c~0d"},
+                                          "y": {"$ref": "#/definitions/p%25q"}}})),
+        ("ref-meta", j({"$ref": "http://json-schema.org/draft-07/schema#"})),
+        ("id-base", j({"$id": "http://example.com/root.json",
+                       "items": {"$id": "sub/", "items": {"$ref": "x.json"}},
+                       "definitions": {"x": {"$id": "sub/x.json"}}})),
+        ("ref-siblings", j({"$ref": "#/definitions/a", "$id": "http://x/",
+                            "definitions": {"a": {"type": "integer"}}})),
+        ("draft04", j({"$schema": "http://json-schema.org/draft-04/schema#"})),
+        ("bad-minlength", j({"minLength": -1})),
+        ("bad-type", j({"type": "strng"})),
+        ("bad-required", j({"required": ["a", "a"]})),
+        ("bad-multipleof", j({"multipleOf": 0})),
+        ("ref-missing", j({"$ref": "#/definitions/nope"})),
+        ("ref-remote", j({"$ref": "http://example.com/other.json#/a"})),
+        ("ref-anchor", j({"$ref": "#nope"})),
+        ("ref-bad-pct", j({"$ref": "#/%zz"})),
+        ("ref-cycle", j({"$ref": "#"})),
+        ("ref-cycle-2", j({"definitions": {"a": {"allOf": [{"$ref": "#/definitions/b"}]},
+                                           "b": {"not": {"$ref": "#/definitions/a"}}},
+                           "$ref": "#/definitions/a"})),
+        ("dup-id", j({"definitions": {"a": {"$id": "#x"}, "b": {"$id": "#x"}}})),
+        ("re-posix", j({"pattern": "[[:alpha:]]"})),
+        ("re-inline", j({"pattern": "(?i)a"})),
+        ("re-possessive", j({"patternProperties": {"a++": {}}})),
+        ("re-unclosed", j({"pattern": "(a"})),
+        ("deep", deep(500, '{"not":', "}", "{}")),
+        ("deep-props", '{"properties":{"a":' * 300 + "{}" + "}}" * 300),
+        ("not-schema", "[1,2,3]"),
+    ]
+    return s
+
+
+def schema_validate_seeds():
+    """Request bodies (fuzz_schema_validate.c validates each against the
+    UserCreate schema, a recursive tree and an every-keyword schema)."""
+    j = json.dumps
+    return [
+        ("user-ok", j({"username": "alice42", "email": "alice@example.com",
+                       "password": "Correct1Horse"})),
+        ("user-bad", j({"username": "a!", "email": "nobody",
+                        "password": "hunter"})),
+        ("user-order", j({"password": "x", "username": "a"})),
+        ("user-extra", j({"username": "bob", "email": "b@example.org",
+                          "password": "x9Yyyyyyyyyy", "extra": [1, {"a": None}]})),
+        ("user-nl", '{"username":"alice\\n","email":"a@b.c","password":"Abcdefghij12"}'),
+        ("user-nul", '{"username":"al\\u0000ce","email":"a@b.c","password":"Abcdefghij12"}'),
+        ("user-long", j({"username": "a" * 5000, "email": "x" * 300 + "@e.com",
+                         "password": "A1" + "\u00e9" * 3000})),
+        ("scalars", "[null,true,false,0,-0.0,1.0,1e308,-1e-308,\"\"]"),
+        ("tree", j({"value": 1, "children": [{"value": 2, "children": []},
+                                             {"value": "x", "k": [[None]]}]})),
+        ("deep-arrays", deep(2000)),
+        ("deep-objects", deep_obj(1000)),
+        ("every", j({"id": 3, "tags": ["x", "y", "x"], "t": [[1], True, 3],
+                     "n": None, "o": 3, "m": 19.99, "e": "a@b", "h": "-bad-",
+                     "ip": "::1", "d": "2024-02-30T00:00:00Z", "u": "x",
+                     "x-a": 1, "a9": {"p": 1, "q": 2, "r": 3}, "a": 1,
+                     "c": 1, "kind": "admin", "~/": "", "toolongpropertyname": 1})),
+        ("dups", j([i % 7 for i in range(300)] + [{"a": [1]}, {"a": [1.0]}])),
+        ("backtrack", j({"x-a": "a" * 3000 + "!", "k": "ab " * 2000 + "~"})),
+        ("unicode", j({"username": "\u00e9\u4e2d\U0001f600", "p": "\ud7ff"})),
+        ("big-int", '{"id": 9223372036854775807, "m": -9223372036854775808}'),
+        ("many-keys", j({"k%d" % i: i for i in range(500)})),
+    ]
+
+
+def ecmare_seeds():
+    """PATTERN NUL SUBJECT (fuzz_ecmare.c)."""
+    pats = [
+        ("seed-user", "^[a-zA-Z0-9]+$", "alice42"),
+        ("seed-user-nl", "^[a-zA-Z0-9]+$", "alice\n"),
+        ("seed-pw", "^(?=.*[A-Z])(?=.*\\d).{12,}$", "CorrectHorse1"),
+        ("upper", "[A-Z]", "passwordA1"),
+        ("digit-uni", "\\d", "\u0663\u09ea"),
+        ("word-uni", "\\wcole", "\u00e9cole"),
+        ("prop-letter", "^\\p{Letter}cole", "\u00e9cole"),
+        ("prop-script", "^\\p{Script=Greek}+$", "\u03b1\u03b2"),
+        ("prop-neg", "[\\P{L}\\p{Nd}]", "a1"),
+        ("space", "^\\s+$", "\t\n\u00a0\u1680\u2000\u2028\u3000\ufeff"),
+        ("nonspace-class", "^[^\\S]$", "\u00a0"),
+        ("nonspace-in-class", "^[a\\S-]+$", "ab-\u2029"),
+        ("dot", "^.$", "\u2028"),
+        ("dot-emoji", "^.$", "\U0001f600"),
+        ("any", "^[^]*$", "a\nb\u2028"),
+        ("empty-class", "[]", "abc"),
+        ("escapes", "^\\x41\\u0042\\u{43}\\uD83D\\uDE00\\v\\0\\cJ$",
+         "ABC\U0001f600\x0b\x00\n"),
+        ("backref", "^(a)\\1(?<n>b)\\k<n>$", "aabb"),
+        ("fwd-backref", "^\\1(a)$", "a"),
+        ("lookbehind", "(?<=a)b(?<!c)", "ab"),
+        ("quant", "^a{2,3}?b*?c+?d??$", "aacd"),
+        ("ranges", "^[a-c-e\\-\\[\\]]+$", "ab-[]e"),
+        ("catastrophic", "(a+)+$", "a" * 40 + "b"),
+        ("wide", "[ab]{0,300}[ab]{0,300}$", "a" * 500 + "x"),
+        ("groups-deep", "(" * 40 + "a" + ")" * 40, "a"),
+        ("posix", "[[:alpha:]]", "a"),
+        ("anchor-Z", "^\\S(|(.|\\n)*\\S)\\Z", "ab"),
+        ("inline-flag", "(?i)abc", "ABC"),
+        ("possessive", "a++b", "aab"),
+        ("atomic", "(?>a+)b", "ab"),
+        ("recursion", "(a(?R)?b)", "aabb"),
+        ("conditional", "(a)?(?(1)b|c)", "ab"),
+        ("verb", "(*UCP)\\d", "1"),
+        ("comment", "(?#x)a", "a"),
+        ("lone-brace", "a{,5}", "a{,5}"),
+        ("octal", "(a)\\10", "a\x08"),
+        ("surrogate", "\\uD800", "x"),
+        ("bad-utf8-subj", "a", b"a\xff"),
+        ("bad-utf8-pat", b"a\xc3", "a"),
+    ]
+    s = []
+    for label, pat, subj in pats:
+        if isinstance(pat, str):
+            pat = pat.encode()
+        if isinstance(subj, str):
+            subj = subj.encode()
+        s.append((label, pat + b"\0" + subj))
+    s.append(("no-nul", "^a.c$"))
+    return s
+
+
+def format_seeds():
+    """Strings for every format at once (fuzz_format.c)."""
+    vals = [
+        "joe.bloggs@example.com", "\"john doe\"@example.com",
+        "joe@[127.0.0.1]", "joe@[IPv6:2001:db8::1]", "user@localhost",
+        "te..st@example.com", "a" * 64 + "@example.com",
+        "www.example.com", "xn--4gbwdl.xn--wgbh1c", "-a-host-", "a" * 63,
+        ".".join(["b" * 63] * 4)[:253], "example.",
+        "192.168.0.1", "087.10.0.1", "256.1.1.1", "0x7f000001",
+        "::1", "::", "1:2:3:4:5:6:7:8", "::ffff:192.168.0.1",
+        "1::d6::42", "fe80::a%eth1", "12345::", "1:2:3:4:5:6:7::",
+        "1963-06-19", "2020-02-29", "2021-02-29", "2013-350",
+        "1963-06-19T08:30:06.283185Z", "1998-12-31T23:59:60Z",
+        "1998-12-31T15:59:60.123-08:00", "1998-12-31T22:59:60Z",
+        "1990-12-31T15:59:59-24:00", "1963-06-19t08:30:06z",
+        "http://foo.bar/?baz=qux#quux",
+        "http://-.~_!$&'()*+,;=:%40:80%2f::::::@example.com",
+        "ldap://[2001:db8::7]/c=GB?objectClass?one", "mailto:a@b",
+        "urn:oasis:names:specification:docbook:dtd:xml:4.1.2",
+        "http://[v1.fe80::a+en1]/", "http://example.com/%zz",
+        "//foo.bar/", "http:// shouldfail.com", "\\\\WINDOWS\\share",
+        "j\u00f6rg@example.com", "a\x00b@example.com", "",
+    ]
+    return [("v%02d" % i, v) for i, v in enumerate(vals)]
+
+
 def write(name, seeds):
     d = os.path.join(CORPUS, name)
     os.makedirs(d, exist_ok=True)
@@ -688,6 +884,10 @@ def main():
     write("jsonout", jsonout_seeds())
     write("redact", redact_seeds())
     write("cors", cors_seeds())
+    write("schema_compile", schema_compile_seeds())
+    write("schema_validate", schema_validate_seeds())
+    write("ecmare", ecmare_seeds())
+    write("format", format_seeds())
     return 0
 
 

@@ -197,6 +197,10 @@ START_TEST(groups)
     YES("^[\\(]$", "(");
     YES("^(?:[)]|x)$", ")");          /* ')' in a class */
     YES("^(((((((((((a)))))))))))\\11$", "aa"); /* group 11 exists */
+    /* a documented difference: PCRE2 keeps the capture of an earlier
+     * iteration, ECMA-262 clears it (ECMA: "ab" matches) */
+    NO("^(?:(a)|b)+\\1$", "ab");
+    YES("^(?:(a)|b)+\\1$", "aba");
 }
 END_TEST
 
@@ -362,6 +366,13 @@ START_TEST(subjects)
     gk_ecma_re_t *any = re_ok("^[^]*$");
 
     ck_assert_int_eq(gk_ecma_re_match(re, "a\0b", 3), 1);
+    {
+        /* a NUL in the pattern is a literal NUL */
+        gk_ecma_re_t *lit = NULL;
+        tk_assert_ok(gk_ecma_re_compile(tp, "^a\0b$", 5, &lit));
+        ck_assert_int_eq(gk_ecma_re_match(lit, "a\0b", 3), 1);
+        ck_assert_int_eq(gk_ecma_re_match(lit, "ab", 2), 0);
+    }
     ck_assert_int_eq(gk_ecma_re_match(re, "a\0b", 2), 0);
     ck_assert_int_eq(gk_ecma_re_match(any, "x\0y\n", 4), 1);
     ck_assert_int_eq(gk_ecma_re_match(any, NULL, 0), 1);

@@ -11,6 +11,7 @@
 #include "gk_test_core.h"
 
 #include "gk_schema.h"
+#include "gk_schema_int.h"
 
 #define USER_CREATE "docs/examples/user_create.schema.json"
 #define URI "file:///etc/gk/test.json"
@@ -460,7 +461,11 @@ START_TEST(refuses_bad_keyword_values)
     refused("{\"properties\":{\"a\":{\"minLength\":-1}}}",
             "/properties/a/minLength",
             "not a valid draft-07 schema: must be at least 0");
-    refused("{\"type\":\"strng\"}", "/type", "not a valid draft-07 schema");
+    refused("{\"properties\":{\"a\":{\"type\":[\"strng\"]}}}",
+            "/properties/a/type",
+            "not a valid draft-07 schema: \"type\" must be one of \"array\", "
+            "\"boolean\", \"integer\", \"null\", \"number\", \"object\", "
+            "\"string\", or a list of them");
     refused("{\"required\":[\"a\",\"a\"]}", "/required",
             "must not have duplicate items");
     refused("{\"items\":[1]}", "/items", "not a valid draft-07 schema");
@@ -580,6 +585,89 @@ START_TEST(boolean_schemas)
 }
 END_TEST
 
+/* ---- internals ------------------------------------------------------------ */
+
+/* RFC 3986 section 5.4: every example of reference resolution. */
+START_TEST(uri_resolution_rfc3986)
+{
+    static const char *const v[][2] = {
+        /* 5.4.1 normal */
+        {"g:h", "g:h"},
+        {"g", "http://a/b/c/g"},
+        {"./g", "http://a/b/c/g"},
+        {"g/", "http://a/b/c/g/"},
+        {"/g", "http://a/g"},
+        {"//g", "http://g"},
+        {"?y", "http://a/b/c/d;p?y"},
+        {"g?y", "http://a/b/c/g?y"},
+        {"#s", "http://a/b/c/d;p?q#s"},
+        {"g#s", "http://a/b/c/g#s"},
+        {"g?y#s", "http://a/b/c/g?y#s"},
+        {";x", "http://a/b/c/;x"},
+        {"g;x", "http://a/b/c/g;x"},
+        {"g;x?y#s", "http://a/b/c/g;x?y#s"},
+        {"", "http://a/b/c/d;p?q"},
+        {".", "http://a/b/c/"},
+        {"./", "http://a/b/c/"},
+        {"..", "http://a/b/"},
+        {"../", "http://a/b/"},
+        {"../g", "http://a/b/g"},
+        {"../..", "http://a/"},
+        {"../../", "http://a/"},
+        {"../../g", "http://a/g"},
+        /* 5.4.2 abnormal */
+        {"../../../g", "http://a/g"},
+        {"../../../../g", "http://a/g"},
+        {"/./g", "http://a/g"},
+        {"/../g", "http://a/g"},
+        {"g.", "http://a/b/c/g."},
+        {".g", "http://a/b/c/.g"},
+        {"g..", "http://a/b/c/g.."},
+        {"..g", "http://a/b/c/..g"},
+        {"./../g", "http://a/b/g"},
+        {"./g/.", "http://a/b/c/g/"},
+        {"g/./h", "http://a/b/c/g/h"},
+        {"g/../h", "http://a/b/c/h"},
+        {"g;x=1/./y", "http://a/b/c/g;x=1/y"},
+        {"g;x=1/../y", "http://a/b/c/y"},
+        {"g?y/./x", "http://a/b/c/g?y/./x"},
+        {"g?y/../x", "http://a/b/c/g?y/../x"},
+        {"g#s/./x", "http://a/b/c/g#s/./x"},
+        {"g#s/../x", "http://a/b/c/g#s/../x"},
+        {"http:g", "http:g"},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        ck_assert_str_eq(
+            gk_schema_uri_resolve(tp, "http://a/b/c/d;p?q", v[i][0]), v[i][1]);
+    }
+    /* file URIs, as the module names its documents */
+    ck_assert_str_eq(gk_schema_uri_resolve(tp, "file:///etc/gk/a.json",
+                                           "defs/b.json#/x"),
+                     "file:///etc/gk/defs/b.json#/x");
+}
+END_TEST
+
+/* A valid instance costs no allocation: validated with no pool at all
+ * (a test-only call: any allocation would crash). */
+START_TEST(valid_path_allocates_nothing)
+{
+    const gk_schema_t *sc = user_create();
+    gk_schema_opts_t o = {1, 10};
+    gk_schema_result_t r;
+    json_t *j = parse(
+        "{\"username\":\"alice42\",\"email\":\"alice@example."
+        "com\",\"password\":\"Correct1Horse\",\"x\":{\"y\":[1,"
+        "2,{\"z\":null}]}}");
+
+    ck_assert(gk_schema_validate(sc, j, &o, NULL, &r));
+    ck_assert_int_eq(r.nerrors, 0);
+    ck_assert_ptr_null(r.errors);
+    json_decref(j);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("schema");
@@ -603,6 +691,8 @@ static Suite *suite(void)
     tcase_add_test(tc, match_limit_fails_closed);
     tcase_add_test(tc, deep_instances_bounded);
     tcase_add_test(tc, boolean_schemas);
+    tcase_add_test(tc, uri_resolution_rfc3986);
+    tcase_add_test(tc, valid_path_allocates_nothing);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -86,7 +86,7 @@ static int verbose(void)
 }
 
 /* Run one file of the suite; adds to *c. */
-static void run_file(const char *path, int formats, counts_t *c)
+static void run_file(const char *path, int formats, int must, counts_t *c)
 {
     json_error_t jerr;
     json_t *cases = json_load_file(path, 0, &jerr), *cs;
@@ -148,7 +148,7 @@ static void run_file(const char *path, int formats, counts_t *c)
                 /* an invalid result always says why */
                 ck_assert(got || res.nerrors >= 1);
             }
-            else if (verbose() || sc) {
+            else if (verbose() || (must && sc)) {
                 printf("  FAIL %s: \"%s\" / \"%s\": expected %s\n", name,
                        json_string_value(json_object_get(cs, "description")),
                        json_string_value(json_object_get(t, "description")),
@@ -173,7 +173,7 @@ static void run_dir(const char *dir, counts_t *c)
 
     ck_assert_msg(n > 0, "%s: no test files", dir);
     for (i = 0; i < n; i++) {
-        run_file(apr_pstrcat(tp, dir, "/", list[i]->d_name, NULL), 0, c);
+        run_file(apr_pstrcat(tp, dir, "/", list[i]->d_name, NULL), 0, 1, c);
         free(list[i]);
     }
     free(list);
@@ -205,7 +205,7 @@ START_TEST(optional_formats)
         counts_t c = {0, 0};
         run_file(apr_psprintf(tp, DRAFT_DIR "/optional/format/%s.json",
                               formats[i]),
-                 1, &c);
+                 1, 1, &c);
         printf(
             "json-schema-test-suite draft7 optional/format/%s: %d/%d "
             "passed\n",
@@ -243,7 +243,7 @@ START_TEST(optional_other)
     for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         counts_t c = {0, 0};
         run_file(apr_psprintf(tp, DRAFT_DIR "/optional/%s.json", files[i]), 1,
-                 &c);
+                 0, &c);
         printf(
             "json-schema-test-suite draft7 optional/%s (not required): "
             "%d/%d passed\n",
