@@ -22,7 +22,6 @@
 #include <apr_strings.h>
 
 #include "gk_cors.h"
-#include "gk_format.h"
 #include "gk_http.h"
 
 /* The longest Access-Control-Request-Headers value and number of members
@@ -140,7 +139,7 @@ static host_err_e check_name(const char *s, apr_size_t n, int *ipv4)
         return HOST_LONG;
     }
     if (is_number_label(s + last, n - last)) {
-        if (!gk_format_check(GK_FORMAT_IPV4, s, n)) {
+        if (!gk_http_is_ipv4(s, n)) {
             return HOST_NUMERIC;
         }
         *ipv4 = 1;

@@ -8,7 +8,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include <idn2.h>
+
+#include <apr_lib.h>
+
 #include "gk_format.h"
+#include "gk_http.h"
 
 static int is_digit(int c)
 {
@@ -52,38 +57,76 @@ static const unsigned char CT[256] = {
 /* ---- hostname ------------------------------------------------------------ */
 
 /*
+ * An A-label (RFC 5890: "xn--" in any case, then Punycode) is valid when
+ * libidn2 decodes it to a U-label that IDNA2008's registration rules
+ * accept (RFC 5891 section 4.2: NFC, no DISALLOWED or unassigned code
+ * point, no leading combining mark, no "--" in the 3rd and 4th
+ * positions, the CONTEXTJ and CONTEXTO rules of RFC 5892, the Bidi rule
+ * of RFC 5893) and that encodes back to the same label, case aside (so
+ * "xn--abc-", which decodes to ASCII, is not one). libidn2 allocates and
+ * frees with malloc; only labels starting "xn--" get here.
+ */
+static int is_alabel(const char *s, apr_size_t n)
+{
+    char in[64];
+    char *u = NULL, *a = NULL;
+    apr_size_t k;
+    int ok;
+
+    if (n >= sizeof(in)) {
+        return 0;
+    }
+    /* DNS names are case-insensitive: "XN--BCHER-KVA" is "xn--bcher-kva"
+     * (Punycode would otherwise decode its basic letters upper case) */
+    for (k = 0; k < n; k++) {
+        in[k] = (char)apr_tolower(s[k]);
+    }
+    in[n] = 0;
+    ok = idn2_to_unicode_8z8z(in, &u, 0) == IDN2_OK
+         && idn2_register_u8((const uint8_t *)u, NULL, (uint8_t **)&a, 0)
+                == IDN2_OK
+         && strlen(a) == n && !strncasecmp(a, s, n);
+    idn2_free(u);
+    idn2_free(a);
+    return ok;
+}
+
+/*
  * hostname (RFC 1123 section 2.1, RFC 952): labels separated by '.', each
  * 1 to 63 letters, digits and hyphens, neither starting nor ending with a
  * hyphen (a label may start with a digit); at most 253 characters in all.
  * No trailing dot (that is DNS's spelling of a fully qualified name, not a
- * host name), no empty label, no underscore. A-labels ("xn--...") are
- * accepted as LDH labels without decoding their Punycode.
+ * host name), no empty label, no underscore. A label starting "xn--" (any
+ * case) must be a valid A-label (is_alabel).
  */
 static int is_hostname(const char *s, apr_size_t len)
 {
-    apr_size_t i, label = 0;
+    apr_size_t i, start = 0;
 
     if (len == 0 || len > 253) {
         return 0;
     }
-    for (i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '.') {
-            if (label == 0 || s[i - 1] == '-') {
+    for (i = 0; i <= len; i++) {
+        apr_size_t n = i - start;
+        unsigned char c;
+        if (i < len && s[i] != '.') {
+            c = (unsigned char)s[i];
+            if (!(is_alpha(c) || is_digit(c) || c == '-')) {
                 return 0;
             }
-            label = 0;
+            continue;
         }
-        else if (is_alpha(c) || is_digit(c) || c == '-') {
-            if ((label == 0 && c == '-') || ++label > 63) {
-                return 0;
-            }
-        }
-        else {
+        /* the label s[start, i) */
+        if (n == 0 || n > 63 || s[start] == '-' || s[i - 1] == '-') {
             return 0;
         }
+        if (n >= 4 && !strncasecmp(s + start, "xn--", 4)
+            && !is_alabel(s + start, n)) {
+            return 0;
+        }
+        start = i + 1;
     }
-    return label > 0 && s[len - 1] != '-';
+    return 1;
 }
 
 /* ---- ipv4 / ipv6 ------------------------------------------------------- */
@@ -92,31 +135,12 @@ static int is_hostname(const char *s, apr_size_t len)
  * ipv4 (RFC 2673 section 3.2 dotted-quad, as RFC 3986's IPv4address):
  * exactly four decimal numbers 0-255 separated by '.', ASCII digits, no
  * leading zero ("0" itself is fine: "010.0.0.1" fails, as inet_aton
- * would read it in octal), no sign, no spaces, no prefix length.
+ * would read it in octal), no sign, no spaces, no prefix length
+ * (gk_http_is_ipv4, the rule CORS origins share).
  */
 static int is_ipv4(const char *s, apr_size_t len)
 {
-    apr_size_t i = 0;
-    int part;
-
-    for (part = 0; part < 4; part++) {
-        apr_size_t start = i;
-        unsigned v = 0;
-        if (part > 0) {
-            if (i >= len || s[i] != '.') {
-                return 0;
-            }
-            start = ++i;
-        }
-        while (i < len && is_digit(s[i]) && i - start < 3) {
-            v = v * 10 + (unsigned)(s[i] - '0');
-            i++;
-        }
-        if (i == start || v > 255 || (s[start] == '0' && i - start > 1)) {
-            return 0;
-        }
-    }
-    return i == len;
+    return gk_http_is_ipv4(s, len);
 }
 
 /*

@@ -1,8 +1,10 @@
 /*
  * JSON Schema "format" checks (issue 15): what mod_gk_validate asserts
- * with GKValidateFormats assert. Pure functions over bytes, no allocation,
- * any thread. Each accepts exactly the grammar documented at its
- * definition in gk_format.c (and docs/mod_gk_validate.md).
+ * with GKValidateFormats assert. Pure functions over bytes, any thread,
+ * no pool (libidn2 mallocs and frees while it checks an "xn--" label).
+ * Each accepts exactly the grammar documented at its definition in
+ * gk_format.c (and docs/ecma_re_differences.md, for
+ * docs/mod_gk_validate.md). Linking gk_format.o needs -lidn2.
  */
 #ifndef GK_FORMAT_H
 #define GK_FORMAT_H

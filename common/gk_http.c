@@ -260,3 +260,28 @@ int gk_http_json_media_type_ok(const char *content_type)
     }
     return gk_http_media_params_ok(s, charsets);
 }
+
+int gk_http_is_ipv4(const char *s, apr_size_t n)
+{
+    apr_size_t i = 0;
+    int part;
+
+    for (part = 0; part < 4; part++) {
+        apr_size_t start = i;
+        unsigned v = 0;
+        if (part > 0) {
+            if (i >= n || s[i] != '.') {
+                return 0;
+            }
+            start = ++i;
+        }
+        while (i < n && s[i] >= '0' && s[i] <= '9' && i - start < 3) {
+            v = v * 10 + (unsigned)(s[i] - '0');
+            i++;
+        }
+        if (i == start || v > 255 || (s[start] == '0' && i - start > 1)) {
+            return 0;
+        }
+    }
+    return i == n;
+}

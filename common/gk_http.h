@@ -78,4 +78,11 @@ int gk_http_media_params_ok(const char *s, const char *const *charsets);
  * application/+json, charset=latin1: 0. */
 int gk_http_json_media_type_ok(const char *content_type);
 
+/* Is [s, s + n) a canonical dotted quad: exactly four decimal numbers
+ * 0-255 joined by '.', ASCII digits, no leading zero ("010.0.0.1" is
+ * refused: inet_aton would read it in octal), no sign, no space? The
+ * rule of RFC 3986's IPv4address, of JSON Schema's "ipv4" and of a
+ * CORS origin's IPv4 host. */
+int gk_http_is_ipv4(const char *s, apr_size_t n);
+
 #endif

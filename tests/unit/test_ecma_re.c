@@ -5,8 +5,16 @@
  */
 #include <pthread.h>
 
+#include <jansson.h>
+
 #include "gk_test_core.h"
 #include "gk_ecma_re.h"
+
+/* The JSON-Schema-Test-Suite's ECMA-262 file (Debian's
+ * json-schema-test-suite); GK_ECMA_SUITE_FILE=PATH reads another copy,
+ * such as a newer checkout's tests/draft7/optional/ecmascript-regex.json. */
+#define SUITE_FILE "/usr/share/json-schema-test-suite/tests/draft7/" \
+                   "optional/ecmascript-regex.json"
 
 static gk_ecma_re_t *re_ok(const char *pat)
 {
@@ -455,6 +463,87 @@ START_TEST(threads)
 }
 END_TEST
 
+/* One test of the suite's file: "pattern" on a string, "patternProperties"
+ * (one pattern to true, additionalProperties false) on an object's names,
+ * or "format":
+ * "regex" (is the string a pattern we compile?). -1: not applicable. */
+static int suite_case(json_t *schema, json_t *data)
+{
+    json_t *pat = json_object_get(schema, "pattern");
+    json_t *pp = json_object_get(schema, "patternProperties");
+    const char *fmt = json_string_value(json_object_get(schema, "format"));
+    gk_ecma_re_t *re = NULL;
+    const char *src = NULL, *k;
+    json_t *v;
+    int ok = 1;
+
+    if (fmt && !strcmp(fmt, "regex")) {
+        if (!json_is_string(data)) {
+            return -1;
+        }
+        return gk_ecma_re_compile(tp, json_string_value(data),
+                                  json_string_length(data), &re) == NULL;
+    }
+    if (pat) {
+        src = json_string_value(pat);
+    }
+    else if (json_object_size(pp) == 1
+             && json_is_false(json_object_get(schema,
+                                              "additionalProperties"))) {
+        json_object_foreach(pp, k, v) {
+            src = json_is_true(v) ? k : NULL;
+        }
+    }
+    if (!src || (pat ? !json_is_string(data) : !json_is_object(data))) {
+        return -1;
+    }
+    tk_assert_ok(gk_ecma_re_compile(tp, src, strlen(src), &re));
+    if (pat) {
+        return gk_ecma_re_match(re, json_string_value(data),
+                                json_string_length(data)) == 1;
+    }
+    json_object_foreach(data, k, v) {
+        ok = ok && gk_ecma_re_match(re, k, strlen(k)) == 1;
+    }
+    return ok;
+}
+
+START_TEST(test_suite)
+{
+    const char *path = getenv("GK_ECMA_SUITE_FILE");
+    json_error_t je;
+    json_t *doc, *g, *t;
+    size_t gi, ti;
+    int n = 0, bad = 0;
+
+    path = path && *path ? path : SUITE_FILE;
+    doc = json_load_file(path, JSON_ALLOW_NUL, &je);
+    ck_assert_msg(doc != NULL, "%s: %s (install json-schema-test-suite)",
+                  path, je.text);
+    json_array_foreach(doc, gi, g) {
+        json_array_foreach(json_object_get(g, "tests"), ti, t) {
+            int want = json_is_true(json_object_get(t, "valid"));
+            int got = suite_case(json_object_get(g, "schema"),
+                                 json_object_get(t, "data"));
+            if (got < 0) {
+                continue;
+            }
+            n++;
+            if (got != want) {
+                fprintf(stderr, "%s: %s: expected %s\n", path,
+                        json_string_value(json_object_get(t, "description")),
+                        want ? "valid" : "invalid");
+                bad++;
+            }
+        }
+    }
+    json_decref(doc);
+    fprintf(stderr, "ecma_re: %d of %d suite cases pass\n", n - bad, n);
+    ck_assert_int_gt(n, 0);
+    ck_assert_int_eq(bad, 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("ecma_re");
@@ -471,6 +560,7 @@ static Suite *suite(void)
     tcase_add_test(tc, subjects);
     tcase_add_test(tc, seed);
     tcase_add_test(tc, threads);
+    tcase_add_test(tc, test_suite);
     suite_add_tcase(s, tc);
     return s;
 }
