@@ -321,6 +321,24 @@ def post(env, path, body, ctype=JSON, method="POST", chunk=None,
         return RawAnswer(buf + _read_all(s), True)
 
 
+def post_pieces(env, path, head_lines, pieces, pause=0.05, close=False):
+    """A request whose head (lines, no CRLF) goes first, then each piece
+    of bytes after a pause: the body arrives over several reads; with
+    close, the client shuts its side down after the last piece (a body
+    shorter than declared)."""
+    head = "\r\n".join(["POST %s HTTP/1.1" % path, "Host: 127.0.0.1",
+                         "Connection: close"] + list(head_lines))
+    with socket.create_connection(("127.0.0.1", env.port), timeout=20) as s:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        s.sendall((head + "\r\n\r\n").encode("latin-1"))
+        for p in pieces:
+            time.sleep(pause)
+            s.sendall(p)
+        if close:
+            s.shutdown(socket.SHUT_WR)
+        return RawAnswer(_read_all(s), True)
+
+
 # ---- answers -------------------------------------------------------------------
 
 ERROR_KEYS = {"instanceLocation", "keywordLocation", "keyword", "message"}

@@ -18,7 +18,8 @@ import pytest
 
 from gk_validate_helpers import (ANY, ITEM, JSON, MARK, SMALL, BodyBackend,
                                  big_body, errors_of, marker, nested, post,
-                                 problem, record_conf, records, write_schema)
+                                 post_pieces, problem, record_conf, records,
+                                 write_schema)
 
 NOTES_LOG = "validate_notes.log"
 # mark, status, outcome, keyword, reason (the notes; "-" when unset)
@@ -182,6 +183,43 @@ class TestReach:
         m = marker()
         assert post(env, "/u/record", b"not json", mark=m).status_code == 200
         assert wait_notes(env, m)["outcome"] in ("-", "skipped")
+
+    def test_gk_validate_100_05_body_in_pieces(self, env):
+        """A body that arrives over many reads (pauses between its pieces,
+        one piece splitting a UTF-8 character and an escape) reaches the
+        CGI whole, fixed length and chunked."""
+        body = big_body(20000)
+        cut = [0, 1, 700, 701, 5000, 16384, 16385, 19999, len(body)]
+        pieces = [body[a:b] for a, b in zip(cut, cut[1:])]
+        for framed in ("length", "chunked"):
+            m = marker()
+            if framed == "length":
+                lines = ["Content-Length: %d" % len(body)]
+                parts = pieces
+            else:
+                lines = ["Transfer-Encoding: chunked"]
+                parts = [b"%x\r\n%s\r\n" % (len(p), p) for p in pieces] \
+                    + [b"0\r\n\r\n"]
+            r = post_pieces(env, "/v/record", lines + [
+                "Content-Type: application/json", "%s: %s" % (MARK, m)],
+                parts)
+            assert r.status_code == 200, (framed, r)
+            (rec,) = records(self.rec, m)
+            assert rec["body"] == body and \
+                rec["content_length"] == str(len(body)), framed
+
+    def test_gk_validate_100_06_body_cut_short(self, env):
+        """The client declares more than it sends and closes its side: the
+        body is never complete, so nothing reaches the CGI."""
+        m = marker()
+        r = post_pieces(env, "/v/record", [
+            "Content-Length: 100", "Content-Type: application/json",
+            "%s: %s" % (MARK, m)], [SMALL], close=True)
+        assert r.status_code in (0, 400, 408), r
+        time.sleep(0.3)
+        assert records(self.rec, m) == []
+        n = wait_notes(env, m)
+        assert n["outcome"] == "error", n
 
     # -- invalid bodies never reach them ------------------------------------
     INVALID = [
