@@ -457,9 +457,10 @@ def h2_post(env, curl, path, body, ctype=JSON, mark=None, tmp=None,
             tries=10):
     """POST over h2c (prior knowledge) with curl --data-binary.  curl
     7.88 sometimes loses an answer that comes before the whole body was
-    sent (exit 92, no status; seen with httpd's own 403 of `Require all
-    denied` too, about one in ten, and with mod_gk_validate's 415 about
-    one in two): such a run is tried again, up to `tries` times."""
+    sent (exit 92, no status; as often with httpd's own 403 of `Require
+    all denied` as with mod_gk_validate's 415: from one in ten to one in
+    two, with the machine's load): such a run is tried again, up to
+    `tries` times."""
     for _ in range(tries - 1):
         got = _h2_post(env, curl, path, body, ctype, mark, tmp)
         if got is not None:

@@ -16,7 +16,7 @@ import pytest
 from gkhttpd import tokens as T
 from gk_log_helpers import curl_h2
 from gk_ratelimit_helpers import ensure_window
-from gk_validate_helpers import (SMALL, big_body, errors_of, h2_post,
+from gk_validate_helpers import (big_body, errors_of, h2_post,
                                  marker, need, post, problem, record_conf,
                                  records, user_create_schema, wait_lines)
 
@@ -193,8 +193,11 @@ class TestH2c:
                     tmp=tmp_path)
         errs = errors_of(r, secrets=(WEAK_PASSWORD,))
         assert any(e["instanceLocation"] == "/password" for e in errs)
+        # the 415 is decided from the headers: sent with no body, since
+        # curl 7.88 loses many answers that come before a body is read
+        # (httpd's own 403 too; see h2_post)
         for body, ctype, status in ((b'{"a":', "application/json", 400),
-                                    (SMALL, "text/plain", 415)):
+                                    (b"", "text/plain", 415)):
             m = marker()
             r = h2_post(env, self.curl, "/v/record", body, ctype=ctype,
                         mark=m, tmp=tmp_path)
