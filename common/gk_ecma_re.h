@@ -19,7 +19,7 @@
  * gk_ecma_re_match is safe from any thread at once (each thread keeps its
  * own match data, made on its first match and freed when it exits).
  *
- * What still differs from ECMA-262 (docs/ecma_re_differences.md):
+ * What still differs from ECMA-262 (docs/mod_gk_validate.md):
  *  - a lookbehind must have a bounded length ((?<=a+) is refused), and
  *    its captures are made left to right;
  *  - a quantified group keeps the captures of earlier iterations (ECMA

@@ -1,5 +1,8 @@
 #include <apr_file_info.h>
 #include <apr_file_io.h>
+#include <apr_strings.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "gk_file.h"
 
@@ -32,6 +35,45 @@ const char *gk_file_read(apr_pool_t *p, const char *path, char **data,
     }
     buf[n] = '\0';
     *data = buf;
+    *len = n;
+    return NULL;
+}
+
+const char *gk_secret_read(apr_pool_t *p, const char *spec, apr_size_t min,
+                           const char **data, apr_size_t *len)
+{
+    const char *v;
+    apr_size_t n;
+
+    if (!strncmp(spec, "env:", 4) && spec[4]) {
+        v = getenv(spec + 4);
+        if (!v) {
+            return apr_psprintf(p, "the environment variable %s is not set",
+                                spec + 4);
+        }
+        n = strlen(v);
+    }
+    else if (!strncmp(spec, "file:", 5) && spec[5]) {
+        char *buf;
+        const char *e = gk_file_read(p, spec + 5, &buf, &n);
+        if (e) {
+            return e;
+        }
+        v = buf;
+    }
+    else {
+        return apr_psprintf(p, "'%s' is not env:VAR or file:PATH", spec);
+    }
+    /* a trailing newline is not part of the secret */
+    while (n && (v[n - 1] == '\n' || v[n - 1] == '\r')) {
+        n--;
+    }
+    if (n < min) {
+        return apr_psprintf(p, "the secret of %s has %lu bytes: at least %lu "
+                            "are needed", spec, (unsigned long)n,
+                            (unsigned long)min);
+    }
+    *data = v;
     *len = n;
     return NULL;
 }

@@ -15,4 +15,11 @@
 const char *gk_file_read(apr_pool_t *p, const char *path, char **data,
                          apr_size_t *len);
 
+/* A secret a directive names: "env:VAR" (the variable's value) or
+ * "file:PATH" (the whole file, as gk_file_read), without its trailing CR
+ * and LF characters, of at least min bytes. NULL with *data and *len, or
+ * why not (the message names the variable or file, never the secret). */
+const char *gk_secret_read(apr_pool_t *p, const char *spec, apr_size_t min,
+                           const char **data, apr_size_t *len);
+
 #endif

@@ -3,8 +3,8 @@
  * with GKValidateFormats assert. Pure functions over bytes, any thread,
  * no pool (libidn2 mallocs and frees while it checks an "xn--" label).
  * Each accepts exactly the grammar documented at its definition in
- * gk_format.c (and docs/ecma_re_differences.md, for
- * docs/mod_gk_validate.md). Linking gk_format.o needs -lidn2.
+ * gk_format.c (and in docs/mod_gk_validate.md, "Formats"). Linking
+ * gk_format.o needs -lidn2.
  */
 #ifndef GK_FORMAT_H
 #define GK_FORMAT_H

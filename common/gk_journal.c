@@ -92,9 +92,10 @@ static int hexval(char c)
 gk_journal_line_e gk_journal_parse_line(const char *line, apr_size_t len,
                                         gk_journal_entry_t *e)
 {
-    apr_size_t pos, i, body;
+    apr_size_t pos, i, body, glen;
     apr_uint64_t expires, value;
     apr_uint32_t crc = 0;
+    const char *group;
     int kind;
 
     if (!line || len < 3 || line[0] != 'v') {
@@ -120,6 +121,21 @@ gk_journal_line_e gk_journal_parse_line(const char *line, apr_size_t len,
         return GK_JOURNAL_LINE_CORRUPT;
     }
     pos += GK_REVOKE_KEY_LEN + 1;
+    /* GROUP " " */
+    group = line + pos;
+    if (pos + 2 <= len && line[pos] == '-' && line[pos + 1] == ' ') {
+        glen = 0;
+    }
+    else if (len >= pos + GK_REVOKE_KEY_LEN + 1
+             && gk_revoke_key_kind(group, GK_REVOKE_KEY_LEN)
+                    == GK_REVOKE_KIND_SUBJECT
+             && line[pos + GK_REVOKE_KEY_LEN] == ' ') {
+        glen = GK_REVOKE_KEY_LEN;
+    }
+    else {
+        return GK_JOURNAL_LINE_CORRUPT;
+    }
+    pos += (glen ? glen : 1) + 1;
     if (!read_num(line, len, &pos, (apr_uint64_t)APR_INT64_MAX, &expires)
         || expires < 1 || pos >= len || line[pos] != ' ') {
         return GK_JOURNAL_LINE_CORRUPT;
@@ -147,9 +163,26 @@ gk_journal_line_e gk_journal_parse_line(const char *line, apr_size_t len,
     e->kind = (char)kind;
     memcpy(e->key, line + 5, GK_REVOKE_KEY_LEN);
     e->key[GK_REVOKE_KEY_LEN] = '\0';
+    memcpy(e->group, group, glen);
+    e->group[glen] = '\0';
     e->expires = (apr_int64_t)expires;
     e->value = value;
     return GK_JOURNAL_LINE_OK;
+}
+
+/* Is an entry's group valid: "" (none) or a subject key, NUL-terminated
+ * within its array? */
+static int group_ok(const char group[GK_REVOKE_KEY_SIZE])
+{
+    const char *nul = memchr(group, '\0', GK_REVOKE_KEY_SIZE);
+
+    if (!nul) {
+        return 0;
+    }
+    return nul == group
+           || ((apr_size_t)(nul - group) == GK_REVOKE_KEY_LEN
+               && gk_revoke_key_kind(group, GK_REVOKE_KEY_LEN)
+                      == GK_REVOKE_KIND_SUBJECT);
 }
 
 apr_size_t gk_journal_format_line(char buf[GK_JOURNAL_LINE_MAX],
@@ -163,12 +196,13 @@ apr_size_t gk_journal_format_line(char buf[GK_JOURNAL_LINE_MAX],
         || memchr(e->key, '\0', GK_REVOKE_KEY_SIZE) == NULL
         || strlen(e->key) != GK_REVOKE_KEY_LEN
         || gk_revoke_key_kind(e->key, GK_REVOKE_KEY_LEN) != e->kind
-        || e->expires < 1) {
+        || !group_ok(e->group) || e->expires < 1) {
         return 0;
     }
     n = apr_snprintf(buf, GK_JOURNAL_LINE_MAX,
-                     "v1 %c %s %" APR_INT64_T_FMT " %" APR_UINT64_T_FMT,
-                     e->kind, e->key, e->expires, e->value);
+                     "v1 %c %s %s %" APR_INT64_T_FMT " %" APR_UINT64_T_FMT,
+                     e->kind, e->key, e->group[0] ? e->group : "-",
+                     e->expires, e->value);
     n += apr_snprintf(buf + n, GK_JOURNAL_LINE_MAX - n, " %08x\n",
                       gk_journal_crc32c(buf, n));
     return n;
@@ -500,6 +534,8 @@ static apr_status_t merge_cb(const gk_journal_entry_t *e, void *baton)
         if (e->value > have->value) {
             have->value = e->value;
         }
+        /* the latest line's group: where the entry was written last */
+        memcpy(have->group, e->group, sizeof(have->group));
         return APR_SUCCESS;
     }
     have = apr_pmemdup(m->p, e, sizeof(*e));

@@ -6,10 +6,16 @@
  *
  * File format: lines of printable ASCII, one entry each:
  *
- *   LINE    = "v1" SP KIND SP KEY SP EXPIRES SP VALUE SP CRC LF
+ *   LINE    = "v1" SP KIND SP KEY SP GROUP SP EXPIRES SP VALUE SP CRC LF
  *   KIND    = "t" / "r" / "s"              (gk_revoke.h)
  *   KEY     = "gk:rv:" KIND ":" 32HEXLOWER (gk_revoke_key_kind; the kind
  *                                           must be the line's KIND)
+ *   GROUP   = "-" / "gk:rv:s:" 32HEXLOWER  the store group the entry was
+ *                                           written in (gk_store.h's
+ *                                           set_in: memcached's master
+ *                                           key): "-" for none, else a
+ *                                           subject key
+ *                                           (gk_revoke_key_kind 's')
  *   EXPIRES = 1*19DIGIT                    absolute Unix second at which
  *                                           the entry is gone: 1..2^63-1
  *   VALUE   = 1*20DIGIT                    the store value: 0..2^64-1
@@ -18,7 +24,14 @@
  *
  * Numbers have no sign and no leading zero ("0" alone is allowed for
  * VALUE). A line is at most GK_JOURNAL_LINE_MAX bytes with its LF (a valid
- * one is at most 96), far below PIPE_BUF.
+ * one is at most 137), far below PIPE_BUF.
+ *
+ * Why a group: with memcached, an entry lives on the server its group
+ * hashes to (a token's entry in its subject's group, so that one
+ * get_multi_in finds the token, its subject's cutoff and the sentinel on
+ * one server); a replay must write each entry into the same group as the
+ * original write, or the lookup would not find it. The format has never
+ * shipped: the GROUP field is part of "v1" from the start.
  *
  * Why a checksum: the file may be torn (power loss, a full disk: a short
  * write), damaged or edited; CRC-32C catches every error burst of up to
@@ -71,8 +84,9 @@
  * (httpd's post_config) and used by every child and thread.
  *
  * Merging: compaction keeps one line per key, the largest EXPIRES and the
- * largest VALUE of its live lines (a subject's later cutoff wins), in the
- * order keys first appear. Replay delivers every live line as it is, in
+ * largest VALUE of its live lines (a subject's later cutoff wins) and the
+ * GROUP of its latest live line (the last written), in the order keys
+ * first appear. Replay delivers every live line as it is, in
  * file order, duplicates included.
  */
 #ifndef GK_JOURNAL_H
@@ -84,10 +98,14 @@
 /* The longest line read or written, LF included. */
 #define GK_JOURNAL_LINE_MAX 256
 
-/* One entry: what goes into the store. */
+/* One entry: what goes into the store. Zero it before filling it in (an
+ * empty group is "none"). */
 typedef struct {
     char kind;                    /* GK_REVOKE_KIND_* */
     char key[GK_REVOKE_KEY_SIZE]; /* the store key, NUL-terminated */
+    char group[GK_REVOKE_KEY_SIZE]; /* the store group it is written in
+                                     * (a subject key), NUL-terminated;
+                                     * "" for none */
     apr_int64_t expires;          /* Unix second it is gone, >= 1 */
     apr_uint64_t value;           /* the store value */
 } gk_journal_entry_t;
@@ -156,7 +174,8 @@ gk_journal_line_e gk_journal_parse_line(const char *line, apr_size_t len,
                                         gk_journal_entry_t *e);
 
 /* Write the line of e into buf, LF included, no NUL: returns its length,
- * or 0 when e is not a valid entry (kind, key of that kind, expires >= 1). */
+ * or 0 when e is not a valid entry (kind, key of that kind, group "" or a
+ * subject key, expires >= 1). */
 apr_size_t gk_journal_format_line(char buf[GK_JOURNAL_LINE_MAX],
                                   const gk_journal_entry_t *e);
 

@@ -21,6 +21,12 @@
 /* Keys of get_multi kept on the stack; more are allocated. */
 #define MULTI_STACK 16
 
+/* set_all's groups: "gk:all:N", N tried from 0 until ketama maps one to
+ * each server; the longest such string, and the most N tried per server
+ * before the store is refused (a server of tiny weight). */
+#define ALL_GROUP_MAX 32
+#define ALL_GROUP_TRIES 100000
+
 /* One store: its gk_store_t first, the master handle the pooled ones are
  * cloned from, the pool, a breaker per server and the counters. */
 typedef struct {
@@ -29,6 +35,9 @@ typedef struct {
     memcached_pool_st *pool;
     gk_breaker_t *breakers;     /* one per server, in the handle's order */
     apr_uint32_t nservers;
+    char (*all)[ALL_GROUP_MAX]; /* per server: a group ketama maps to it
+                                 * (set_all's), with the prefix */
+    apr_size_t *all_len;
     gk_store_mc_event_fn on_event;
     void *event_baton;
     gk_store_mc_clock_fn clock;
@@ -522,8 +531,15 @@ static int parse_value(const char *v, size_t len, apr_uint64_t *out)
  * that restarted, or closed an idle connection), rather than fail to
  * reach it or time out? Only then is one more try on a new connection
  * worth it. */
-static int stale_connection(memcached_return_t rc)
+static int stale_connection(memcached_st *mc, memcached_return_t rc)
 {
+    int e;
+
+    if (rc == MEMCACHED_ERRNO) {
+        /* a write into a connection the server closed */
+        e = memcached_last_error_errno(mc);
+        return e == EPIPE || e == ECONNRESET;
+    }
     return rc == MEMCACHED_CONNECTION_FAILURE
            || rc == MEMCACHED_UNKNOWN_READ_FAILURE
            || rc == MEMCACHED_READ_FAILURE || rc == MEMCACHED_WRITE_FAILURE;
@@ -558,7 +574,7 @@ static gk_store_result_e mc_delta(gk_store_t *s, int up, const void *key,
                                                    (time_t)exp, &v)
                 : memcached_decrement_with_initial(mc, k, kl, delta, initial,
                                                    (time_t)exp, &v);
-        if (stale_connection(rc) && !reconnected) {
+        if (stale_connection(mc, rc) && !reconnected) {
             /* a pooled connection to a server that restarted since its
              * last use fails once, though the server is up: close it and
              * send the command once more on a new one (a reset in the
@@ -684,14 +700,81 @@ static gk_store_result_e mc_get(gk_store_t *s, const void *key,
     return end(m, mc, b, "get", 0, rc);
 }
 
-/* get_multi (gk_store.h): one mget, then the replies matched to the keys
- * (a key asked twice gets the reply twice). */
-static gk_store_result_e mc_get_multi(gk_store_t *s, const void *const *keys,
-                                      const apr_size_t *klens, apr_size_t n,
-                                      apr_int64_t now, apr_uint64_t *values,
-                                      gk_store_result_e *results)
+/* Send the mget of a get_multi on mc: by the group when there is one. */
+static memcached_return_t send_mget(memcached_st *mc, const char *g,
+                                    apr_size_t gl, const char *const *kp,
+                                    const size_t *kl, apr_size_t n)
 {
-    mc_store_t *m = s->impl;
+    return g ? memcached_mget_by_key(mc, g, gl, kp, kl, n)
+             : memcached_mget(mc, kp, kl, n);
+}
+
+/* Read the replies of an mget on mc into results and values (idx[i]: the
+ * caller's index of the i-th key sent; a key asked twice gets the reply
+ * twice). Returns the final libmemcached result and *got, the number of
+ * replies read. */
+static memcached_return_t fetch_replies(memcached_st *mc,
+                                        const char *const *kp,
+                                        const size_t *kl,
+                                        const apr_size_t *idx,
+                                        apr_size_t nsend,
+                                        apr_uint64_t *values,
+                                        gk_store_result_e *results,
+                                        apr_size_t *got)
+{
+    memcached_result_st result_buf, *r;
+    memcached_return_t rc = MEMCACHED_SUCCESS;
+    apr_size_t i;
+
+    *got = 0;
+    if (memcached_result_create(mc, &result_buf) == NULL) {
+        return MEMCACHED_MEMORY_ALLOCATION_FAILURE;
+    }
+    for (;;) {
+        const char *rk;
+        size_t rkl;
+        apr_uint64_t x;
+        int good;
+
+        rc = MEMCACHED_SUCCESS;
+        r = memcached_fetch_result(mc, &result_buf, &rc);
+        if (r == NULL) {
+            break;
+        }
+        (*got)++;
+        rk = memcached_result_key_value(r);
+        rkl = memcached_result_key_length(r);
+        good = parse_value(memcached_result_value(r),
+                           memcached_result_length(r), &x);
+        for (i = 0; i < nsend; i++) {
+            if (kl[i] == rkl && memcmp(kp[i], rk, rkl) == 0) {
+                if (good) {
+                    results[idx[i]] = GK_STORE_OK;
+                    values[idx[i]] = x;
+                }
+                else {
+                    results[idx[i]] = GK_STORE_ERROR;
+                }
+            }
+        }
+    }
+    memcached_result_free(&result_buf);
+    return rc;
+}
+
+/* get_multi and get_multi_in (gk_store.h): one mget (by the group g, gl
+ * bytes with the prefix, when g is not NULL: every key on the group's
+ * server, one round trip), then the replies matched to the keys. The
+ * breaker consulted and fed is the group's server's, else the first
+ * key's. A pooled connection found closed by the server before any reply
+ * was read is closed and the mget sent once more on a new one (as incr:
+ * a lookup is safe to repeat). */
+static gk_store_result_e multi(mc_store_t *m, const char *g, apr_size_t gl,
+                               const void *const *keys,
+                               const apr_size_t *klens, apr_size_t n,
+                               apr_uint64_t *values,
+                               gk_store_result_e *results)
+{
     char kst[MULTI_STACK][GK_STORE_KEY_MAX];
     const char *pst[MULTI_STACK];
     size_t lst[MULTI_STACK];
@@ -700,15 +783,14 @@ static gk_store_result_e mc_get_multi(gk_store_t *s, const void *const *keys,
     const char **kp = pst;
     size_t *kl = lst;
     apr_size_t *idx = ist;
-    apr_size_t i, nsend = 0;
+    apr_size_t i, nsend = 0, got;
     gk_store_result_e res = GK_STORE_OK;
     memcached_return_t rc;
-    memcached_result_st result_buf, *r;
     memcached_st *mc = NULL;
     gk_breaker_t *b = NULL;
     void *heap = NULL;
+    int reconnected = 0;
 
-    (void)now;
     if (n == 0) {
         return GK_STORE_OK;
     }
@@ -740,53 +822,34 @@ static gk_store_result_e mc_get_multi(gk_store_t *s, const void *const *keys,
         free(heap);
         return GK_STORE_OK;
     }
-    /* the breaker of the first key's server decides for the lookup */
-    if ((mc = begin(m, "get_multi", kp[0], kl[0], &b, &res)) == NULL) {
-        goto fail_all;
-    }
-    rc = memcached_mget(mc, kp, kl, nsend);
-    if (rc != MEMCACHED_SUCCESS) {
-        res = end(m, mc, b, "get_multi", 0, rc);
-        goto fail_all;
-    }
-    if (memcached_result_create(mc, &result_buf) == NULL) {
-        memcached_quit(mc); /* replies unread: never reuse them */
-        memcached_pool_release(m->pool, mc);
-        res = GK_STORE_ERROR;
+    if ((mc = begin(m, "get_multi", g ? g : kp[0], g ? gl : kl[0], &b,
+                    &res)) == NULL) {
         goto fail_all;
     }
     for (;;) {
-        const char *rk;
-        size_t rkl;
-        apr_uint64_t x;
-        int good;
-
-        rc = MEMCACHED_SUCCESS;
-        r = memcached_fetch_result(mc, &result_buf, &rc);
-        if (r == NULL) {
-            break;
+        rc = send_mget(mc, g, gl, kp, kl, nsend);
+        if (rc == MEMCACHED_SOME_ERRORS
+            && memcached_last_error(mc) != MEMCACHED_SUCCESS) {
+            /* the server's own failure (a write that failed: ERRNO), so
+             * that it counts as what it is (DOWN, not an answer) */
+            rc = memcached_last_error(mc);
         }
-        rk = memcached_result_key_value(r);
-        rkl = memcached_result_key_length(r);
-        good = parse_value(memcached_result_value(r),
-                           memcached_result_length(r), &x);
-        for (i = 0; i < nsend; i++) {
-            if (kl[i] == rkl && memcmp(kp[i], rk, rkl) == 0) {
-                if (good) {
-                    results[idx[i]] = GK_STORE_OK;
-                    values[idx[i]] = x;
-                }
-                else {
-                    results[idx[i]] = GK_STORE_ERROR;
-                }
+        got = 0;
+        if (rc == MEMCACHED_SUCCESS) {
+            rc = fetch_replies(mc, kp, kl, idx, nsend, values, results,
+                               &got);
+            if (rc == MEMCACHED_END || rc == MEMCACHED_SUCCESS
+                || rc == MEMCACHED_NOTFOUND) {
+                break;
             }
         }
-    }
-    memcached_result_free(&result_buf);
-    if (rc != MEMCACHED_END && rc != MEMCACHED_SUCCESS
-        && rc != MEMCACHED_NOTFOUND) {
-        res = end(m, mc, b, "get_multi", 0, rc);
-        goto fail_all;
+        if (!stale_connection(mc, rc) || reconnected || got > 0) {
+            res = end(m, mc, b, "get_multi", 0, rc);
+            goto fail_all;
+        }
+        reconnected = 1;
+        memcached_quit(mc);
+        apr_atomic_inc32(&m->reconnects);
     }
     end(m, mc, b, "get_multi", 1, rc);
     free(heap);
@@ -800,8 +863,194 @@ fail_all:
     return res;
 }
 
+/* get_multi (gk_store.h). */
+static gk_store_result_e mc_get_multi(gk_store_t *s, const void *const *keys,
+                                      const apr_size_t *klens, apr_size_t n,
+                                      apr_int64_t now, apr_uint64_t *values,
+                                      gk_store_result_e *results)
+{
+    (void)now;
+    return multi(s->impl, NULL, 0, keys, klens, n, values, results);
+}
+
+/* Write "gk:" + group into buf (GK_STORE_KEY_MAX bytes), as a key: its
+ * length, 0 when the group is refused. A NULL group: *g NULL, length 1. */
+static apr_size_t make_group(char *buf, const void *group, apr_size_t glen,
+                             const char **g)
+{
+    *g = NULL;
+    if (group == NULL) {
+        return 1;
+    }
+    *g = buf;
+    return make_key(buf, group, glen);
+}
+
+/* get_multi_in (gk_store.h). */
+static gk_store_result_e mc_get_multi_in(gk_store_t *s, const void *group,
+                                         apr_size_t glen,
+                                         const void *const *keys,
+                                         const apr_size_t *klens,
+                                         apr_size_t n, apr_int64_t now,
+                                         apr_uint64_t *values,
+                                         gk_store_result_e *results)
+{
+    char gb[GK_STORE_KEY_MAX];
+    const char *g;
+    apr_size_t gl = make_group(gb, group, glen, &g), i;
+
+    (void)now;
+    if (gl == 0) {
+        for (i = 0; i < n; i++) {
+            results[i] = GK_STORE_ERROR;
+        }
+        return GK_STORE_ERROR;
+    }
+    return multi(s->impl, g, gl, keys, klens, n, values, results);
+}
+
+/* One set of the prefixed key k (kl bytes) to num (nl bytes), by the
+ * prefixed group g (gl bytes) when g is not NULL: one command, sent once
+ * more on a new connection when the pooled one was found closed by the
+ * server (set is safe to repeat). */
+static gk_store_result_e set_one(mc_store_t *m, const char *op,
+                                 const char *g, apr_size_t gl, const char *k,
+                                 apr_size_t kl, const char *num,
+                                 apr_size_t nl, apr_int64_t exp)
+{
+    gk_store_result_e res;
+    memcached_return_t rc;
+    memcached_st *mc;
+    gk_breaker_t *b = NULL;
+    int reconnected = 0;
+
+    if ((mc = begin(m, op, g ? g : k, g ? gl : kl, &b, &res)) == NULL) {
+        return res;
+    }
+    for (;;) {
+        rc = g ? memcached_set_by_key(mc, g, gl, k, kl, num, nl,
+                                      (time_t)exp, 0)
+               : memcached_set(mc, k, kl, num, nl, (time_t)exp, 0);
+        if (!stale_connection(mc, rc) || reconnected) {
+            break;
+        }
+        reconnected = 1;
+        memcached_quit(mc);
+        apr_atomic_inc32(&m->reconnects);
+    }
+    if (rc == MEMCACHED_SUCCESS || rc == MEMCACHED_STORED) {
+        end(m, mc, b, op, 1, rc);
+        return GK_STORE_OK;
+    }
+    return end(m, mc, b, op, 0, rc);
+}
+
+/* The prefixed key and the decimal value of a set; 0 when the key or the
+ * expiry is refused (then nothing is sent). */
+static apr_size_t set_args(char *k, const void *key, apr_size_t klen,
+                           char *num, apr_size_t *nl, apr_uint64_t value,
+                           apr_int64_t expires, apr_int64_t now,
+                           apr_int64_t *exp)
+{
+    *exp = gk_store_mc_exptime(expires, now);
+    if (*exp < 0) {
+        return 0;
+    }
+    /* decimal ASCII, as memcached keeps counters: get and incr read it */
+    *nl = (apr_size_t)apr_snprintf(num, 24, "%" APR_UINT64_T_FMT, value);
+    return make_key(k, key, klen);
+}
+
+/* set_in (gk_store.h): memcached_set_by_key (set without a group). */
+static gk_store_result_e mc_set_in(gk_store_t *s, const void *group,
+                                   apr_size_t glen, const void *key,
+                                   apr_size_t klen, apr_uint64_t value,
+                                   apr_int64_t expires, apr_int64_t now)
+{
+    char k[GK_STORE_KEY_MAX], gb[GK_STORE_KEY_MAX], num[24];
+    apr_size_t kl, nl = 0, gl;
+    apr_int64_t exp;
+    const char *g;
+
+    kl = set_args(k, key, klen, num, &nl, value, expires, now, &exp);
+    gl = make_group(gb, group, glen, &g);
+    if (kl == 0 || gl == 0) {
+        return GK_STORE_ERROR;
+    }
+    return set_one(s->impl, "set", g, gl, k, kl, num, nl, exp);
+}
+
+/* set_all (gk_store.h): one set per server, each by the group that
+ * ketama maps to that server (found at create), each through that
+ * server's breaker. */
+static gk_store_result_e mc_set_all(gk_store_t *s, const void *key,
+                                    apr_size_t klen, apr_uint64_t value,
+                                    apr_int64_t expires, apr_int64_t now)
+{
+    mc_store_t *m = s->impl;
+    char k[GK_STORE_KEY_MAX], num[24];
+    apr_size_t kl, nl = 0;
+    apr_int64_t exp;
+    gk_store_result_e first = GK_STORE_OK, res;
+    apr_uint32_t i;
+
+    kl = set_args(k, key, klen, num, &nl, value, expires, now, &exp);
+    if (kl == 0) {
+        return GK_STORE_ERROR;
+    }
+    for (i = 0; i < m->nservers; i++) {
+        res = set_one(m, "set_all", m->all[i], m->all_len[i], k, kl, num, nl,
+                      exp);
+        if (res != GK_STORE_OK && first == GK_STORE_OK) {
+            first = res;
+        }
+    }
+    return first;
+}
+
+/* For each server of the ring, a group string that ketama maps to it
+ * (set_all's): "gk:all:0", "gk:all:1", ... the first found for each
+ * server. The ring is read on a clone of the master, as the pooled
+ * handles are (the master's own continuum is not rebuilt by every
+ * behavior set, so it may place keys differently). NULL, or an error
+ * message. */
+static const char *find_all_groups(apr_pool_t *p, mc_store_t *m)
+{
+    apr_uint32_t found = 0, i, idx;
+    char buf[ALL_GROUP_MAX];
+    apr_size_t len;
+    unsigned long j, limit = (unsigned long)ALL_GROUP_TRIES * m->nservers;
+    memcached_st *ring;
+
+    m->all = apr_pcalloc(p, m->nservers * sizeof(*m->all));
+    m->all_len = apr_pcalloc(p, m->nservers * sizeof(*m->all_len));
+    if ((ring = memcached_clone(NULL, m->master)) == NULL) {
+        return "libmemcached: cannot clone the handle";
+    }
+    for (j = 0; j < limit && found < m->nservers; j++) {
+        len = (apr_size_t)apr_snprintf(buf, sizeof(buf),
+                                       GK_STORE_MC_PREFIX "all:%lu", j);
+        idx = m->nservers > 1 ? memcached_generate_hash(ring, buf, len) : 0;
+        if (idx < m->nservers && m->all_len[idx] == 0) {
+            memcpy(m->all[idx], buf, len);
+            m->all_len[idx] = len;
+            found++;
+        }
+    }
+    memcached_free(ring);
+    for (i = 0; i < m->nservers; i++) {
+        if (m->all_len[i] == 0) {
+            return apr_psprintf(p, "libmemcached: no key maps to server %u "
+                                   "of %u (a weight too small?)",
+                                i + 1, m->nservers);
+        }
+    }
+    return NULL;
+}
+
 static const gk_store_ops_t mc_ops = {
-    "memcached", mc_incr, mc_decr, mc_add, mc_get, mc_get_multi,
+    "memcached", mc_incr,   mc_decr,         mc_add,     mc_get,
+    mc_get_multi, mc_set_in, mc_get_multi_in, mc_set_all,
 };
 
 /* Pool cleanup: the pool (and its handles), then the master. */
@@ -912,6 +1161,10 @@ apr_status_t gk_store_mc_create(apr_pool_t *p, const char *conf,
         || (e = set_behavior(p, m->master,
                              MEMCACHED_BEHAVIOR_REMOVE_FAILED_SERVERS, 0,
                              "no removal of failed servers"))) {
+        *err = e;
+        return APR_EGENERAL;
+    }
+    if ((e = find_all_groups(p, m)) != NULL) {
         *err = e;
         return APR_EGENERAL;
     }

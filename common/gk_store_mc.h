@@ -19,6 +19,21 @@
  * the prefixed key fits memcached's 250 bytes); longer or empty keys give
  * GK_STORE_ERROR without touching the network.
  *
+ * Values are written by set as decimal ASCII, the form memcached keeps
+ * for counters, so get, get_multi and incr read what set wrote.
+ *
+ * Groups (set_in, get_multi_in: memcached's "by key" commands): the
+ * group is prefixed like a key ("gk:" + group, so 1..GK_STORE_MC_KEY_MAX
+ * bytes) and chooses the server by ketama instead of each key: a key set
+ * in group G is on the server of "gk:" + G, and get_multi_in of G sends
+ * every key to that one server (memcached_mget_by_key: one round trip,
+ * one breaker, the server's). A key set in its own group (G = the key)
+ * lies where a plain set puts it. set_all writes the key once on every
+ * server, each by a group found at create that ketama maps to that server
+ * ("gk:all:N", the first N for each), so that a get_multi_in of any group
+ * finds it; it returns GK_STORE_OK only when every server took it, else
+ * the first failure (each server's own breaker decides for its set).
+ *
  * Expiry: memcached reads an exptime up to 30 days (2592000 s) as
  * seconds from now and a larger one as an absolute Unix time;
  * gk_store_mc_exptime converts the interface's absolute `expires`
@@ -55,9 +70,10 @@
  * connection is closed (memcached_quit on that pooled handle) before it
  * goes back to the pool, so that a late reply can never be read as the
  * answer to the next request; the next operation on it reconnects. An
- * incr or decr that finds its pooled connection closed by the server (a
- * server restarted since that connection was last used) is sent once
- * more on a new connection before it counts as a failure.
+ * incr, decr, set or get_multi that finds its pooled connection closed by
+ * the server (a server restarted since that connection was last used) is
+ * sent once more on a new connection before it counts as a failure (a
+ * get_multi only when no reply was read yet).
  *
  * Circuit breakers (gk_breaker.h), one per server of a store (so per
  * server and child), fed by the operations on that server's keys (the
@@ -156,7 +172,9 @@ apr_int64_t gk_store_mc_exptime(apr_int64_t expires, apr_int64_t now);
 /* What an event callback is told. */
 typedef struct {
     const char *op;              /* "incr", "decr", "add", "get",
-                                  * "get_multi" */
+                                  * "get_multi" (also for get_multi_in),
+                                  * "set" (set, set_in), "set_all" (one
+                                  * per server) */
     gk_store_result_e result;    /* the operation's result */
     gk_breaker_event_e breaker;  /* the transition it caused, or NONE */
     apr_uint32_t backoff_ms;     /* the breaker's interval after it */
@@ -185,7 +203,7 @@ typedef struct {
     apr_uint32_t errors;     /* ...that failed otherwise */
     apr_uint32_t retries;    /* incr/decr sent again after losing a race
                               * to create the key (one more round trip) */
-    apr_uint32_t reconnects; /* incr/decr sent again on a new connection
+    apr_uint32_t reconnects; /* operations sent again on a new connection
                               * after finding theirs closed by the server */
     gk_breaker_state_e breaker;  /* the breaker's state now */
     apr_uint32_t backoff_ms;     /* its interval */

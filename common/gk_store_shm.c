@@ -20,6 +20,11 @@ typedef struct {
     apr_uint64_t inserts;      /* entries created */
     apr_uint64_t reused;       /* entries created in an expired slot */
     apr_uint64_t full;         /* GK_STORE_FULL results */
+    apr_int64_t horizon;       /* the latest stored expiry ever written
+                                * (SLOT_NEVER for none), 0 at init:
+                                * raised under the lock with an atomic
+                                * store, read with one atomic load
+                                * without it (gk_store_shm_horizon) */
 } shm_header_t;
 
 /* Bytes reserved for the header: the tags start there. */
@@ -290,6 +295,28 @@ static int slot_live(const shm_store_t *t, apr_uint32_t j, apr_int64_t now)
     return t->tags[j].expires > now;
 }
 
+/* Raise the table's horizon to exp (a stored expiry) if it is later, lock
+ * held (so no two writers race); one atomic store, for readers without
+ * the lock. Called before the slot is written: whoever can find the entry
+ * also finds the horizon covering it. */
+static void raise_horizon(shm_store_t *t, apr_int64_t exp)
+{
+    if (exp > t->hdr->horizon) {
+        __atomic_store_n(&t->hdr->horizon, exp, __ATOMIC_RELEASE);
+    }
+}
+
+apr_int64_t gk_store_shm_horizon(gk_store_t *s)
+{
+    const shm_store_t *t;
+
+    if (s->ops != &shm_ops) {
+        return APR_INT64_MAX; /* not a table: never skip a lookup */
+    }
+    t = s->impl;
+    return __atomic_load_n(&t->hdr->horizon, __ATOMIC_ACQUIRE);
+}
+
 /* Write a new entry into slot j (empty, expired, or the key's own expired
  * slot), lock held, and count it. */
 static void slot_put(shm_store_t *t, apr_uint32_t j, apr_uint64_t h,
@@ -298,6 +325,7 @@ static void slot_put(shm_store_t *t, apr_uint32_t j, apr_uint64_t h,
 {
     shm_rec_t *r = &t->recs[j];
 
+    raise_horizon(t, expires);
     if (t->tags[j].expires == SLOT_EMPTY) {
         t->hdr->used++;
     }
@@ -378,10 +406,15 @@ static gk_store_result_e shm_decr(gk_store_t *s, const void *key,
     return shm_count(s, key, klen, delta, initial, expires, now, value, 1);
 }
 
-/* ops->add */
-static gk_store_result_e shm_add(gk_store_t *s, const void *key,
-                                 apr_size_t klen, apr_uint64_t value,
-                                 apr_int64_t expires, apr_int64_t now)
+/* add (replace = 0) and set (replace = 1): a live entry of the key gives
+ * GK_STORE_EXISTS to add and is replaced in place by set (value and
+ * expiry); otherwise the key is inserted (its own expired slot, or the
+ * first expired or empty one on its probe), GK_STORE_FULL when the probe
+ * holds only live entries of other keys. */
+static gk_store_result_e shm_write(gk_store_t *s, const void *key,
+                                   apr_size_t klen, apr_uint64_t value,
+                                   apr_int64_t expires, apr_int64_t now,
+                                   int replace)
 {
     shm_store_t *t = s->impl;
     apr_int64_t exp = stored_expiry(expires, now);
@@ -398,7 +431,14 @@ static gk_store_result_e shm_add(gk_store_t *s, const void *key,
     }
     j = probe_find(t, h, key, klen, now, &reuse);
     if (j != NONE && slot_live(t, j, now)) {
-        rc = GK_STORE_EXISTS;
+        if (replace) {
+            raise_horizon(t, exp);
+            t->recs[j].value = value;
+            t->tags[j].expires = exp;
+        }
+        else {
+            rc = GK_STORE_EXISTS;
+        }
     }
     else if (j != NONE || reuse != NONE) {
         slot_put(t, j != NONE ? j : reuse, h, key, klen, value, exp);
@@ -409,6 +449,14 @@ static gk_store_result_e shm_add(gk_store_t *s, const void *key,
     }
     table_unlock(t);
     return rc;
+}
+
+/* ops->add */
+static gk_store_result_e shm_add(gk_store_t *s, const void *key,
+                                 apr_size_t klen, apr_uint64_t value,
+                                 apr_int64_t expires, apr_int64_t now)
+{
+    return shm_write(s, key, klen, value, expires, now, 0);
 }
 
 /* ops->get */
@@ -486,9 +534,39 @@ static gk_store_result_e shm_get_multi(gk_store_t *s, const void *const *keys,
     return GK_STORE_OK;
 }
 
+/* ops->set_in: set (one table: the group changes nothing). */
+static gk_store_result_e shm_set_in(gk_store_t *s, const void *group,
+                                    apr_size_t glen, const void *key,
+                                    apr_size_t klen, apr_uint64_t value,
+                                    apr_int64_t expires, apr_int64_t now)
+{
+    return shm_write(s, key, klen, value, expires, now, 1);
+}
+
+/* ops->get_multi_in: get_multi (one table: the group changes nothing). */
+static gk_store_result_e shm_get_multi_in(gk_store_t *s, const void *group,
+                                          apr_size_t glen,
+                                          const void *const *keys,
+                                          const apr_size_t *klens,
+                                          apr_size_t n, apr_int64_t now,
+                                          apr_uint64_t *values,
+                                          gk_store_result_e *results)
+{
+    return shm_get_multi(s, keys, klens, n, now, values, results);
+}
+
+/* ops->set_all: set (one table is every group's place). */
+static gk_store_result_e shm_set_all(gk_store_t *s, const void *key,
+                                     apr_size_t klen, apr_uint64_t value,
+                                     apr_int64_t expires, apr_int64_t now)
+{
+    return shm_write(s, key, klen, value, expires, now, 1);
+}
+
 /* The operations of the shm store. */
 static const gk_store_ops_t shm_ops = {
-    "shm", shm_incr, shm_decr, shm_add, shm_get, shm_get_multi,
+    "shm",  shm_incr,   shm_decr,         shm_add,    shm_get,
+    shm_get_multi, shm_set_in, shm_get_multi_in, shm_set_all,
 };
 
 apr_status_t gk_store_shm_stats(gk_store_t *s, apr_int64_t now,

@@ -9,7 +9,8 @@
  *
  *   header   magic, layout version, nslots, probe length, the block's
  *            size, a random 128-bit SipHash key made by
- *            gk_store_shm_init, and counters for gk_store_shm_stats
+ *            gk_store_shm_init, counters for gk_store_shm_stats and
+ *            the horizon (gk_store_shm_horizon)
  *   tags     nslots x { 64-bit hash, expires }      16 bytes each
  *   records  nslots x { value, key length, key }    80 bytes each
  *
@@ -53,7 +54,7 @@
 /* The magic number and layout version in the header: a block written by
  * another layout is never read as a table. */
 #define GK_STORE_SHM_MAGIC 0x474b5354u /* "GKST" */
-#define GK_STORE_SHM_LAYOUT 1u
+#define GK_STORE_SHM_LAYOUT 2u
 
 /* The lock over a table: lock(baton) and unlock(baton) return
  * APR_SUCCESS or an error. Both NULL: no lock (one thread only). The
@@ -109,7 +110,8 @@ void gk_store_shm_set_prehashed(gk_store_t *s, int on);
  * when nothing was written. Every entry is gone at now >= horizon, so a
  * caller that finds now >= horizon may skip a lookup: the whole test is
  * ONE atomic load, no lock, no hash (what keeps an empty revocation list
- * free). Raised, never lowered, under the lock by every write. */
+ * free). Raised, never lowered, under the lock by every write. A store
+ * that is not an shm store gives INT64_MAX (never skip). */
 apr_int64_t gk_store_shm_horizon(gk_store_t *s);
 
 /* Figures for logs. */

@@ -16,6 +16,7 @@
 #include "apr_strings.h"
 #include "http_protocol.h"
 
+#include "gk_file.h"
 #include "gk_ratelimit_private.h"
 #include "gk_siphash.h"
 #include "gk_store_mc.h"
@@ -429,53 +430,6 @@ int gk_rl_check_config(apr_pool_t *pconf, apr_pool_t *plog,
     return OK;
 }
 
-/* GKRateLimitKeySecret's bytes (env:VAR or file:PATH, a trailing newline
- * dropped; at least 16), or an error. */
-static const char *read_secret(apr_pool_t *p, const char *spec,
-                               const char **secret, apr_size_t *len)
-{
-    if (!strncmp(spec, "env:", 4) && spec[4]) {
-        const char *v = getenv(spec + 4);
-        if (!v) {
-            return apr_psprintf(p, "the environment variable %s is not set",
-                                spec + 4);
-        }
-        *secret = v;
-        *len = strlen(v);
-    }
-    else if (!strncmp(spec, "file:", 5) && spec[5]) {
-        char *buf;
-        apr_file_t *f;
-        apr_size_t n = 4096;
-        apr_status_t rv = apr_file_open(&f, spec + 5, APR_FOPEN_READ, 0, p);
-        if (rv != APR_SUCCESS) {
-            char err[120];
-            return apr_psprintf(p, "cannot read %s: %s", spec + 5,
-                                apr_strerror(rv, err, sizeof(err)));
-        }
-        buf = apr_palloc(p, n);
-        rv = apr_file_read(f, buf, &n);
-        apr_file_close(f);
-        if (rv != APR_SUCCESS && rv != APR_EOF) {
-            return apr_psprintf(p, "cannot read %s", spec + 5);
-        }
-        /* a trailing newline is not part of the secret */
-        while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) {
-            n--;
-        }
-        *secret = buf;
-        *len = n;
-    }
-    else {
-        return apr_psprintf(p, "'%s' is not env:VAR or file:PATH", spec);
-    }
-    if (*len < 16) {
-        return apr_psprintf(p, "the secret of %s has %lu bytes: at least 16 "
-                            "are needed", spec, (unsigned long)*len);
-    }
-    return NULL;
-}
-
 static const char *set_secret(cmd_parms *cmd, void *dc, const char *arg)
 {
     gk_rl_srv_conf_t *c = srv_conf(cmd);
@@ -486,7 +440,7 @@ static const char *set_secret(cmd_parms *cmd, void *dc, const char *arg)
     if (e) {
         return e;
     }
-    if ((e = read_secret(cmd->temp_pool, arg, &secret, &len))) {
+    if ((e = gk_secret_read(cmd->temp_pool, arg, 16, &secret, &len))) {
         return gk_ap_cmd_error(cmd, "%s", e);
     }
     /* derived once, here: every pass over the configuration reads it */

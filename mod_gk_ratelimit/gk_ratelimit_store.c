@@ -8,7 +8,8 @@
  *
  * The segment and its global mutex are made once per life of the parent
  * process, from s->process->pool, and found again through that pool's
- * userdata at each restart: a graceful restart (and a hard one, SIGHUP,
+ * userdata at each restart (common/ap/gk_ap_store.c, shared with
+ * mod_gk_auth's revocation store, which has its own): a graceful restart (and a hard one, SIGHUP,
  * which keeps the parent) keeps every count; stopping and starting httpd
  * starts afresh, and so does a changed GKRateLimitStore size (logged).
  * Both generations of children after a graceful restart lock the same
@@ -21,14 +22,11 @@
  * derived from GKRateLimitKeySecret (the first 16 bytes of its SHA-256),
  * else random, drawn once per life of the parent process.
  */
-#include "apr_global_mutex.h"
-#include "apr_shm.h"
 #include "apr_strings.h"
-#include "ap_mpm.h"
 #include "http_core.h"
-#include "util_mutex.h"
 
 #include "gk_ap_logfns.h"
+#include "gk_ap_store.h"
 #include "gk_rand.h"
 #include "gk_ratelimit_private.h"
 #include "gk_reason.h"
@@ -38,17 +36,8 @@
 
 #define USERDATA_KEY "gk-ratelimit-state"
 
-/* What lives as long as the parent process. */
-typedef struct {
-    apr_shm_t *shm;
-    apr_uint32_t nslots;
-    apr_global_mutex_t *mutex;
-    const char *mutex_file;
-    unsigned char random_key[GK_SIPHASH_KEY_LEN];
-} rl_state_t;
-
-/* This generation's (parent, then each child's copy). */
-static rl_state_t *state;
+/* This generation's table (parent, then each child's copy). */
+static gk_ap_shm_t *state;
 static unsigned char counter_key[GK_SIPHASH_KEY_LEN];
 /* The child's. */
 static gk_store_t *store;
@@ -71,11 +60,8 @@ void gk_rl_store_end(void)
 
 void gk_rl_register_mutex(apr_pool_t *pconf)
 {
-    /* a process-shared pthread mutex by default: no system call when it
-     * is free (fcntl, APR's usual default, makes two per request); the
-     * Mutex directive chooses another */
-    ap_mutex_register(pconf, GK_RATELIMIT_MUTEX, NULL,
-                      APR_LOCK_PROC_PTHREAD, 0);
+    /* the Mutex directive chooses another mechanism than the default */
+    gk_ap_store_register_mutex(pconf, GK_RATELIMIT_MUTEX);
 }
 
 gk_store_t *gk_rl_store(void)
@@ -88,58 +74,26 @@ const unsigned char *gk_rl_key(void)
     return counter_key;
 }
 
-/* The parent's state: found in the process pool, else made (the random
- * key, the mutex); a new segment at the first start or when the size
- * changed. The store is made whenever the module is loaded, since a
- * limit may appear in .htaccess alone. */
+/* The parent's table (common/ap/gk_ap_store.c): found again at a
+ * restart, made afresh at the first start or when the size changed. The
+ * store is made whenever the module is loaded, since a limit may appear
+ * in .htaccess alone. */
 static apr_status_t make_state(server_rec *s, apr_uint32_t nslots,
-                               rl_state_t **out)
+                               gk_ap_shm_t **out)
 {
-    apr_pool_t *pp = s->process->pool;
-    rl_state_t *st;
-    void *ud = NULL;
+    gk_ap_shm_fresh_e fresh;
+    apr_uint32_t prev;
     apr_status_t rv;
 
-    apr_pool_userdata_get(&ud, USERDATA_KEY, pp);
-    st = ud;
-    if (!st) {
-        st = apr_pcalloc(pp, sizeof(*st));
-        rv = gk_rand_bytes(st->random_key, sizeof(st->random_key));
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-        rv = ap_global_mutex_create(&st->mutex, &st->mutex_file,
-                                    GK_RATELIMIT_MUTEX, NULL, s, pp, 0);
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-        apr_pool_userdata_set(st, USERDATA_KEY, apr_pool_cleanup_null, pp);
+    rv = gk_ap_shm_make(s, USERDATA_KEY, GK_RATELIMIT_MUTEX, nslots, out,
+                        &fresh, &prev);
+    if (rv == APR_SUCCESS && fresh == GK_AP_SHM_RESIZED) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, GKLOGNO(30001)
+                     "GKRateLimitStore: the size changed from %u to %u "
+                     "counters: counting starts afresh",
+                     (unsigned)prev, (unsigned)nslots);
     }
-    if (!st->shm || st->nslots != nslots) {
-        apr_size_t size = gk_store_shm_size(nslots);
-        apr_shm_t *shm;
-        if (st->shm) {
-            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, GKLOGNO(30001)
-                         "GKRateLimitStore: the size changed from %u to %u "
-                         "counters: counting starts afresh",
-                         (unsigned)st->nslots, (unsigned)nslots);
-        }
-        /* anonymous: inherited by every child the parent forks */
-        rv = apr_shm_create(&shm, size, NULL, pp);
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-        rv = gk_store_shm_init(apr_shm_baseaddr_get(shm), size, nslots);
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-        /* the old segment, if any, stays mapped until the parent ends:
-         * children of the previous generation may still use it */
-        st->shm = shm;
-        st->nslots = nslots;
-    }
-    *out = st;
-    return APR_SUCCESS;
+    return rv;
 }
 
 int gk_rl_shm_post_config(apr_pool_t *pconf, apr_pool_t *plog,
@@ -181,19 +135,9 @@ int gk_rl_shm_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     }
     /* the counter keys' hash key: GKRateLimitKeySecret's, else the
      * parent's random key */
-    memcpy(counter_key, sc->secret_key ? sc->secret_key : state->random_key,
+    memcpy(counter_key, sc->secret_key ? sc->secret_key : gk_ap_shm_key(state),
            sizeof(counter_key));
     return OK;
-}
-
-static apr_status_t lock(void *baton)
-{
-    return apr_global_mutex_lock(baton);
-}
-
-static apr_status_t unlock(void *baton)
-{
-    return apr_global_mutex_unlock(baton);
 }
 
 /* ---- memcached ------------------------------------------------------ */
@@ -262,23 +206,6 @@ static void mc_event(void *baton, const gk_store_mc_event_t *ev)
     }
 }
 
-/* The threads of a child that may run requests: the MPM's, and
- * mod_http2's workers when it is loaded (they run the requests of h2
- * streams). */
-static int threads_per_child(void)
-{
-    int threads = 1;
-
-    if (ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads) != APR_SUCCESS
-        || threads < 1) {
-        threads = 1;
-    }
-    if (ap_find_linked_module("mod_http2.c")) {
-        threads += threads * 3 / 2 + 1;
-    }
-    return threads;
-}
-
 static void mc_child_init(apr_pool_t *p, server_rec *s)
 {
     const char *err = NULL;
@@ -286,21 +213,17 @@ static void mc_child_init(apr_pool_t *p, server_rec *s)
 
     main_server = s;
     audit_fn = APR_RETRIEVE_OPTIONAL_FN(gk_log_audit);
-    rv = gk_store_mc_create(p, mc_conf, mc_timeout, threads_per_child(),
-                            &store, &err);
+    rv = gk_ap_store_mc_child_init(p, mc_conf, mc_timeout, mc_event, NULL,
+                                   &store, &err);
     if (rv != APR_SUCCESS) {
-        store = NULL;
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, GKLOGNO(30015)
                      "GKRateLimitStore memcached: %s: rate limits follow "
                      "GKRateLimitOnStoreError", err ? err : "cannot start");
-        return;
     }
-    gk_store_mc_set_events(store, mc_event, NULL);
 }
 
 void gk_rl_shm_child_init(apr_pool_t *p, server_rec *s)
 {
-    gk_store_shm_lock_t lk;
     apr_status_t rv;
 
     gk_rand_child_init();
@@ -311,17 +234,14 @@ void gk_rl_shm_child_init(apr_pool_t *p, server_rec *s)
     if (!state) {
         return;
     }
-    rv = apr_global_mutex_child_init(&state->mutex, state->mutex_file, p);
+    rv = gk_ap_shm_child_init(state, p);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, GKLOGNO(30004)
                      "cannot attach the mutex %s in a child: rate limits "
                      "follow GKRateLimitOnStoreError", GK_RATELIMIT_MUTEX);
         return;
     }
-    lk.lock = lock;
-    lk.unlock = unlock;
-    lk.baton = state->mutex;
-    rv = gk_store_shm_open(p, apr_shm_baseaddr_get(state->shm), &lk, &store);
+    rv = gk_ap_shm_open(state, p, &store);
     if (rv == APR_SUCCESS) {
         /* the keys begin with gk_rate_counter_hash's keyed hash */
         gk_store_shm_set_prehashed(store, 1);

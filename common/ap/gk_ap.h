@@ -12,6 +12,9 @@
  *                    removed
  *   gk_ap_trust.c    the CIDR lists of the suite's one trust rule
  *   gk_ap_problem.c  problem+json error bodies (gk_ap_problem.h)
+ *   gk_ap_store.c    a module's store in httpd: the shm segment and its
+ *                    mutex kept across restarts, the per-child memcached
+ *                    store (gk_ap_store.h)
  *
  * Log tags of this layer are GK05xxx (common/gk.h).
  */

@@ -8,15 +8,17 @@
  *    exactly gk_journal_format_line of what it parsed (one spelling per
  *    entry), and that line parses back to the same entry;
  *  - every entry replay delivers (gk_journal_replay_buffer) is valid: a
- *    kind, a key of that kind, expires after now; it re-serialises to a
- *    line that parses back identically;
+ *    kind, a key of that kind, a group that is none or a subject key,
+ *    expires after now; it re-serialises to a line that parses back
+ *    identically (group included);
  *  - the counts add up: every line is counted once (live, expired,
  *    corrupt, other version, too long or torn; a recovered entry also in
  *    corrupt), and replaying at now = 0 delivers no fewer entries;
  *  - the file reader (gk_journal_replay over the input written to a
  *    temporary file) delivers the same entries and counts as the buffer
  *    reader.
- * See replay.c for how to build it with libFuzzer.
+ * The seed corpus (tests/fuzz/corpus/journal) is written by
+ * make_corpus.py. See replay.c for how to build it with libFuzzer.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -53,7 +55,8 @@ typedef struct {
 static int same(const gk_journal_entry_t *a, const gk_journal_entry_t *b)
 {
     return a->kind == b->kind && !strcmp(a->key, b->key)
-           && a->expires == b->expires && a->value == b->value;
+           && !strcmp(a->group, b->group) && a->expires == b->expires
+           && a->value == b->value;
 }
 
 static apr_status_t check_cb(const gk_journal_entry_t *e, void *baton)
@@ -65,7 +68,11 @@ static apr_status_t check_cb(const gk_journal_entry_t *e, void *baton)
 
     if (e->expires <= c->now || e->expires < 1
         || memchr(e->key, '\0', sizeof(e->key)) == NULL
-        || gk_revoke_key_kind(e->key, strlen(e->key)) != e->kind) {
+        || gk_revoke_key_kind(e->key, strlen(e->key)) != e->kind
+        || memchr(e->group, '\0', sizeof(e->group)) == NULL
+        || (e->group[0]
+            && gk_revoke_key_kind(e->group, strlen(e->group))
+                   != GK_REVOKE_KIND_SUBJECT)) {
         abort();
     }
     n = gk_journal_format_line(line, e);

@@ -11,6 +11,7 @@ jwt seeds: raw tokens (HS256 ones signed with the fuzz target's
 FUZZ_SECRET, so they verify) and "#sign\\n" HEADER NUL PAYLOAD inputs that
 fuzz_jwt.c signs itself. jwks seeds: JWKS documents. b64url seeds: text.
 corrid seeds: correlation IDs and UUIDs. traceparent seeds: header values.
+journal seeds: revocation journals (lines with their CRC-32C).
 """
 
 import base64
@@ -855,6 +856,123 @@ def format_seeds():
     return [("v%02d" % i, v) for i, v in enumerate(vals)]
 
 
+# ---- journal (tests/fuzz/fuzz_journal.c; grammar in common/gk_journal.h) --
+
+def crc32c(data):
+    crc = 0xffffffff
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82f63b78 & -(crc & 1))
+    return crc ^ 0xffffffff
+
+
+def jbody(kind, key, group, expires, value, tag="v1"):
+    """The line before " CRC": GROUP "-" for none."""
+    return "%s %s %s %s %s %s" % (tag, kind, key, group, expires, value)
+
+
+def jsum(body):
+    """A body with its CRC-32C, and LF."""
+    return "%s %08x\n" % (body, crc32c(body.encode("latin-1")))
+
+
+def jline(kind, key, group, expires, value):
+    return jsum(jbody(kind, key, group, expires, value))
+
+
+def journal_seeds():
+    kt = "gk:rv:t:0123456789abcdef0123456789abcdef"
+    kt2 = "gk:rv:t:fedcba9876543210fedcba9876543210"
+    kr = "gk:rv:r:fedcba9876543210fedcba9876543210"
+    ks = "gk:rv:s:0123456789abcdef0123456789abcdef"
+    ks2 = "gk:rv:s:fedcba9876543210fedcba9876543210"
+    # a token in its subject's group, a raw token without one, a subject's
+    # cutoff in its own group
+    tok = jline("t", kt, ks, TS + 3600, 1)
+    raw = jline("r", kr, "-", TS + 60, TS)
+    sub = jline("s", ks, ks, TS + 86400, TS)
+    s = []
+    s.append(("one-token", tok))
+    s.append(("one-raw", raw))
+    s.append(("one-subject", sub))
+    s.append(("mixed", tok + raw + sub))
+    s.append(("expired", jline("t", kt, "-", 1, 1)
+              + jline("t", kt2, ks, TS, 5) + tok))
+    s.append(("max-values", jline("t", kt, ks, 2 ** 63 - 1, 2 ** 64 - 1)))
+    s.append(("value-zero", jline("s", ks2, ks2, TS + 5, 0)))
+    s.append(("torn-last", tok + raw + sub[:37]))
+    s.append(("torn-then-line", tok[:len("v1 t ") + 40 + 7] + raw))
+    s.append(("bad-crc", jbody("t", kt, ks, TS + 3600, 1) + " deadbeef\n"
+              + raw))
+    s.append(("flipped-key", tok.replace("0123456789abcdef0123", "0123456X89"
+                                         "abcdef0123", 1) + sub))
+    s.append(("upper-hex", jline("t", kt.upper().replace("GK:RV:T:",
+                                                          "gk:rv:t:"),
+                                 "-", TS + 5, 1)))
+    s.append(("upper-crc", tok[:-9] + tok[-9:-1].upper() + "\n"))
+    s.append(("v2", "v2 t %s - 1 2 3\n" % kt + tok))
+    s.append(("v10", "v10 whatever the future holds\n" + raw))
+    s.append(("v1-alone", "v1\nv1 \nv\n" + sub))
+    s.append(("empty", ""))
+    s.append(("blank-lines", "\n\n\n" + tok + "\n"))
+    s.append(("crlf", tok[:-1] + "\r\n" + raw[:-1] + "\r\n"))
+    s.append(("long-300", "v1 " + "a" * 300 + "\n" + tok))
+    s.append(("long-5000", "x" * 5000 + "\nv1 " + "y" * 5000 + "\n" + tok))
+    s.append(("leading-zero", jline("t", kt, ks, "0%d" % TS, 1)
+              + jline("t", kt, ks, TS + 9, "01")))
+    s.append(("exp-2p63", jline("t", kt, ks, 2 ** 63, 1)))
+    s.append(("val-2p64", jline("t", kt, ks, TS + 9, 2 ** 64)))
+    s.append(("kind-mismatch", jline("s", kt, ks, TS + 9, 1)
+              + jline("t", kr, "-", TS + 9, 1)))
+    s.append(("sentinel", jline("t", "gk:rv:sentinel", "-", TS + 9, 1)))
+    s.append(("tabs", jsum(jbody("t", kt, ks, TS + 9, 1).replace(" ", "\t"))))
+    s.append(("trailing-space", jsum(jbody("t", kt, ks, TS + 9, 1) + " ")))
+    s.append(("nul-inside", tok.replace("gk:", "\0k:", 1) + raw))
+    s.append(("duplicates", tok * 3 + jline("t", kt, ks2, TS + 7200, 9)
+              + tok))
+    # 255 bytes and LF: the longest line read (corrupt); 256: too long
+    s.append(("line-255", "z" * 255 + "\n" + tok))
+    s.append(("line-256", "z" * 256 + "\n" + tok))
+    many = []
+    for i in range(100):
+        kind = "trs"[i % 3]
+        key = "gk:rv:%s:%032x" % (kind, i * 7919)
+        group = ["-", ks, "gk:rv:s:%032x" % (i * 104729)][i % 3]
+        many.append(jline(kind, key, group, TS - 50 + 3 * i, i))
+    s.append(("many", "".join(many)))
+    s.append(("garbage", bytes(range(256)) * 3))
+    s.append(("v1-repeated", "v1 v1 t v1 t gk:rv:t: " + tok))
+    s.append(("fragments", "v1 t gk:rv" + "v1 r gk:rv:r:fedcba9876543210f"
+              + sub))
+    s.append(("negative", jline("t", kt, ks, -5, 1)
+              + jline("t", kt, ks, TS + 9, -1)))
+    s.append(("expires-zero", jline("r", kr.replace("fedcba9876543210",
+                                                    "0123456789abcdef"),
+                                    "-", 0, 1) + raw))
+    s.append(("no-final-lf", tok + raw[:-1]))
+    # the GROUP field
+    s.append(("group-none-every-kind", jline("t", kt, "-", TS + 9, 1)
+              + jline("r", kr, "-", TS + 9, 2)
+              + jline("s", ks, "-", TS + 9, 3)))
+    s.append(("group-token-key", jline("t", kt, kt2, TS + 9, 1) + tok))
+    s.append(("group-raw-key", jline("t", kt, kr, TS + 9, 1) + tok))
+    s.append(("group-upper", jline("t", kt, ks.upper().replace(
+        "GK:RV:S:", "gk:rv:s:"), TS + 9, 1) + tok))
+    s.append(("group-short", jline("t", kt, ks[:-1], TS + 9, 1) + tok))
+    s.append(("group-long", jline("t", kt, ks + "0", TS + 9, 1) + tok))
+    s.append(("group-dashes", jline("t", kt, "--", TS + 9, 1) + tok))
+    s.append(("group-missing", jsum("v1 t %s %d 1" % (kt, TS + 9)) + tok))
+    s.append(("group-sentinel", jline("t", kt, "gk:rv:sentinel", TS + 9, 1)
+              + tok))
+    s.append(("group-two-spaces", jsum(jbody("t", kt, ks, TS + 9, 1)
+                                      .replace(ks + " ", ks + "  ")) + tok))
+    s.append(("group-changes", jline("t", kt, ks, TS + 100, 1)
+              + jline("t", kt, ks2, TS + 50, 2)
+              + jline("t", kt, "-", TS + 10, 3)))
+    s.append(("group-torn", tok[:len("v1 t ") + 41 + 20] + raw))
+    return s
+
 def write(name, seeds):
     d = os.path.join(CORPUS, name)
     os.makedirs(d, exist_ok=True)
@@ -888,6 +1006,7 @@ def main():
     write("schema_validate", schema_validate_seeds())
     write("ecmare", ecmare_seeds())
     write("format", format_seeds())
+    write("journal", journal_seeds())
     return 0
 
 

@@ -237,6 +237,27 @@ class TestSmoke:
         assert_problem(r, 422)
         assert hits(env) == before
 
+    @pytest.mark.parametrize("chunked", [False, True])
+    def test_gk_validate_900_14_pipelined_request_after_body(self, env,
+                                                             chunked):
+        """The body is read to its end and no further: a request
+        pipelined behind it is answered."""
+        b = body()
+        if chunked:
+            framed, hdr = b"%x\r\n%s\r\n0\r\n\r\n" % (len(b), b), \
+                b"Transfer-Encoding: chunked\r\n"
+        else:
+            framed, hdr = b, b"Content-Length: %d\r\n" % len(b)
+        r = env.raw(b"POST /v/body HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    b"Content-Type: application/json\r\n" + hdr + b"\r\n"
+                    + framed + b"GET /v/body HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    b"Connection: close\r\n\r\n")
+        assert r.status_code == 200
+        assert hashlib.sha256(b).hexdigest().encode() in r.raw
+        # the second answer: the GET's empty body
+        assert r.raw.count(b"HTTP/1.1 200 OK") == 2, r.raw[-400:]
+        assert hashlib.sha256(b"").hexdigest().encode() in r.raw
+
     def test_gk_validate_900_11_methods_and_none(self, env):
         r = env.request("/v/body", "DELETE", headers=JSON, data=b"not json")
         assert r.status_code == 200

@@ -67,6 +67,45 @@ START_TEST(file_read_errors)
 }
 END_TEST
 
+START_TEST(secret_read)
+{
+    const char *dir = tk_tmpdir(tp);
+    const char *path = tk_path_in(tp, dir, "secret");
+    const char *spec = apr_pstrcat(tp, "file:", path, NULL);
+    char *big = apr_palloc(tp, 8000);
+    const char *data = NULL;
+    apr_size_t len = 0;
+
+    /* a whole file, however long (no 4 KiB cut), without its newline */
+    memset(big, 's', 8000);
+    big[7998] = '\r';
+    big[7999] = '\n';
+    tk_write_file(path, big, 8000);
+    tk_assert_ok(gk_secret_read(tp, spec, 16, &data, &len));
+    ck_assert_uint_eq(len, 7998);
+    ck_assert(!memcmp(data, big, len));
+    /* too short, once the newline is dropped */
+    tk_write_file(path, "0123456789abcde\n", 16);
+    tk_assert_err(gk_secret_read(tp, spec, 16, &data, &len),
+                  "has 15 bytes: at least 16");
+    /* the environment */
+    setenv("GK_TEST_SECRET", "0123456789abcdef\n", 1);
+    tk_assert_ok(gk_secret_read(tp, "env:GK_TEST_SECRET", 16, &data, &len));
+    ck_assert_uint_eq(len, 16);
+    ck_assert(!memcmp(data, "0123456789abcdef", 16));
+    unsetenv("GK_TEST_SECRET");
+    tk_assert_err(gk_secret_read(tp, "env:GK_TEST_SECRET", 16, &data, &len),
+                  "GK_TEST_SECRET is not set");
+    /* other forms; a missing file names it */
+    tk_assert_err(gk_secret_read(tp, "plain", 16, &data, &len),
+                  "is not env:VAR or file:PATH");
+    tk_assert_err(gk_secret_read(tp, "file:", 16, &data, &len),
+                  "is not env:VAR or file:PATH");
+    tk_assert_err(gk_secret_read(tp, apr_pstrcat(tp, spec, "-x", NULL), 16,
+                                 &data, &len), "cannot open");
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("file");
@@ -75,6 +114,7 @@ static Suite *suite(void)
     tcase_add_test(tc, file_read_limits);
     tcase_add_test(tc, file_read_contents);
     tcase_add_test(tc, file_read_errors);
+    tcase_add_test(tc, secret_read);
     suite_add_tcase(s, tc);
     return s;
 }

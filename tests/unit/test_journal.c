@@ -64,6 +64,7 @@ static void assert_same(const gk_journal_entry_t *a,
 {
     ck_assert_int_eq(a->kind, b->kind);
     ck_assert_str_eq(a->key, b->key);
+    ck_assert_str_eq(a->group, b->group);
     ck_assert_int_eq(a->expires, b->expires);
     ck_assert_uint_eq(a->value, b->value);
 }
@@ -139,7 +140,7 @@ START_TEST(line_round_trip)
     ck_assert_int_eq(buf[n - 1], '\n');
     l = apr_pstrmemdup(tp, buf, n);
     ck_assert_msg(!strncmp(l, "v1 t gk:rv:t:", 13), "%s", l);
-    ck_assert_ptr_nonnull(strstr(l, " 1700000060 7 "));
+    ck_assert_ptr_nonnull(strstr(l, " - 1700000060 7 "));
     memset(&back, 0, sizeof(back));
     ck_assert_int_eq(gk_journal_parse_line(buf, n - 1, &back),
                      GK_JOURNAL_LINE_OK);
@@ -148,8 +149,11 @@ START_TEST(line_round_trip)
     /* the extremes, every kind */
     e.expires = APR_INT64_MAX;
     e.value = APR_UINT64_MAX;
+    gk_revoke_subject_key(e.group, NULL, "iss", "alice");
     n = gk_journal_format_line(buf, &e);
-    ck_assert_uint_le(n, 96);
+    ck_assert_uint_le(n, 137);
+    l = apr_pstrmemdup(tp, buf, n);
+    ck_assert_ptr_nonnull(strstr(l, apr_pstrcat(tp, " ", e.group, " ", NULL)));
     ck_assert_int_eq(gk_journal_parse_line(buf, n - 1, &back),
                      GK_JOURNAL_LINE_OK);
     assert_same(&e, &back);
@@ -163,6 +167,7 @@ START_TEST(line_round_trip)
     assert_same(&e, &back);
     e.kind = 'r';
     gk_revoke_token_key_raw(e.key, NULL, "abc", 3);
+    e.group[0] = '\0';
     n = gk_journal_format_line(buf, &e);
     ck_assert_int_eq(gk_journal_parse_line(buf, n - 1, &back),
                      GK_JOURNAL_LINE_OK);
@@ -195,6 +200,26 @@ START_TEST(format_refuses)
     bad = e;
     bad.key[10] = ' ';
     ck_assert_uint_eq(gk_journal_format_line(buf, &bad), 0);
+    /* the group: "" or a subject key */
+    bad = e;
+    strcpy(bad.group, e.key); /* a token key */
+    ck_assert_uint_eq(gk_journal_format_line(buf, &bad), 0);
+    bad = e;
+    strcpy(bad.group, "-");
+    ck_assert_uint_eq(gk_journal_format_line(buf, &bad), 0);
+    bad = e;
+    strcpy(bad.group, "gk:rv:sentinel");
+    ck_assert_uint_eq(gk_journal_format_line(buf, &bad), 0);
+    bad = e;
+    gk_revoke_subject_key(bad.group, NULL, "iss", "bob");
+    bad.group[39] = '\0'; /* short */
+    ck_assert_uint_eq(gk_journal_format_line(buf, &bad), 0);
+    bad = e;
+    memset(bad.group, 'a', sizeof(bad.group)); /* no NUL */
+    ck_assert_uint_eq(gk_journal_format_line(buf, &bad), 0);
+    bad = e;
+    gk_revoke_subject_key(bad.group, NULL, "iss", "bob");
+    ck_assert_uint_gt(gk_journal_format_line(buf, &bad), 0);
     ck_assert_uint_eq(gk_journal_format_line(buf, NULL), 0);
 }
 END_TEST
@@ -223,53 +248,53 @@ START_TEST(parse_refuses)
     const char *k = "gk:rv:t:0123456789abcdef0123456789abcdef";
     const char *ks = "gk:rv:s:0123456789abcdef0123456789abcdef";
 
-    parse_is(resum(tp, apr_psprintf(tp, "v1 t %s 5 0", k)),
+    parse_is(resum(tp, apr_psprintf(tp, "v1 t %s - 5 0", k)),
              GK_JOURNAL_LINE_OK);
-    parse_is(apr_psprintf(tp, "v1 t %s 5 0 00000000", k),
+    parse_is(apr_psprintf(tp, "v1 t %s - 5 0 00000000", k),
              GK_JOURNAL_LINE_CORRUPT); /* checksum */
-    parse_is(resum(tp, apr_psprintf(tp, "v1 s %s 5 0", k)),
+    parse_is(resum(tp, apr_psprintf(tp, "v1 s %s - 5 0", k)),
              GK_JOURNAL_LINE_CORRUPT); /* kind vs key */
-    parse_is(resum(tp, apr_psprintf(tp, "v1 t %s 5 0", ks)),
+    parse_is(resum(tp, apr_psprintf(tp, "v1 t %s - 5 0", ks)),
              GK_JOURNAL_LINE_CORRUPT);
-    parse_is(resum(tp, apr_psprintf(tp, "v1 t %s 05 0", k)),
+    parse_is(resum(tp, apr_psprintf(tp, "v1 t %s - 05 0", k)),
              GK_JOURNAL_LINE_CORRUPT); /* leading zero */
-    parse_is(resum(tp, apr_psprintf(tp, "v1 t %s 5 00", k)),
+    parse_is(resum(tp, apr_psprintf(tp, "v1 t %s - 5 00", k)),
              GK_JOURNAL_LINE_CORRUPT);
-    parse_is(resum(tp, apr_psprintf(tp, "v1 t %s 0 0", k)),
+    parse_is(resum(tp, apr_psprintf(tp, "v1 t %s - 0 0", k)),
              GK_JOURNAL_LINE_CORRUPT); /* expires 0 */
-    parse_is(resum(tp, apr_psprintf(tp, "v1 t %s -5 0", k)),
+    parse_is(resum(tp, apr_psprintf(tp, "v1 t %s - -5 0", k)),
              GK_JOURNAL_LINE_CORRUPT);
-    parse_is(resum(tp, apr_psprintf(tp, "v1 t %s +5 0", k)),
+    parse_is(resum(tp, apr_psprintf(tp, "v1 t %s - +5 0", k)),
              GK_JOURNAL_LINE_CORRUPT);
-    parse_is(resum(tp, apr_psprintf(tp, "v1 t %s 9223372036854775808 0", k)),
+    parse_is(resum(tp, apr_psprintf(tp, "v1 t %s - 9223372036854775808 0", k)),
              GK_JOURNAL_LINE_CORRUPT); /* 2^63 */
     parse_is(resum(tp, apr_psprintf(tp,
-                                    "v1 t %s 9223372036854775807 "
+                                    "v1 t %s - 9223372036854775807 "
                                     "18446744073709551615",
                                     k)),
              GK_JOURNAL_LINE_OK);
-    parse_is(resum(tp, apr_psprintf(tp, "v1 t %s 5 18446744073709551616", k)),
+    parse_is(resum(tp, apr_psprintf(tp, "v1 t %s - 5 18446744073709551616", k)),
              GK_JOURNAL_LINE_CORRUPT); /* 2^64 */
     parse_is(resum(tp,
-                   apr_psprintf(tp, "v1 t %s 5 1000000000000000000000", k)),
+                   apr_psprintf(tp, "v1 t %s - 5 1000000000000000000000", k)),
              GK_JOURNAL_LINE_CORRUPT);
-    parse_is(resum(tp, apr_psprintf(tp, "v1 t %s  5 0", k)),
+    parse_is(resum(tp, apr_psprintf(tp, "v1 t %s -  5 0", k)),
              GK_JOURNAL_LINE_CORRUPT); /* two spaces */
-    parse_is(resum(tp, apr_psprintf(tp, "v1  t %s 5 0", k)),
+    parse_is(resum(tp, apr_psprintf(tp, "v1  t %s - 5 0", k)),
              GK_JOURNAL_LINE_CORRUPT);
-    parse_is(resum(tp, apr_psprintf(tp, "v1 t %s 5 0 ", k)),
+    parse_is(resum(tp, apr_psprintf(tp, "v1 t %s - 5 0 ", k)),
              GK_JOURNAL_LINE_CORRUPT);
-    parse_is(resum(tp, apr_psprintf(tp, "v1 t %s 5", k)),
+    parse_is(resum(tp, apr_psprintf(tp, "v1 t %s - 5", k)),
              GK_JOURNAL_LINE_CORRUPT); /* no value */
-    parse_is(resum(tp, apr_psprintf(tp, "v1 t %s\t5 0", k)),
+    parse_is(resum(tp, apr_psprintf(tp, "v1 t %s - -\t5 0", k)),
              GK_JOURNAL_LINE_CORRUPT);
-    parse_is(resum(tp, "v1 t gk:rv:t:0123456789ABCDEF0123456789abcdef 5 0"),
+    parse_is(resum(tp, "v1 t gk:rv:t:0123456789ABCDEF0123456789abcdef - 5 0"),
              GK_JOURNAL_LINE_CORRUPT);
-    parse_is(resum(tp, "V1 t gk:rv:t:0123456789abcdef0123456789abcdef 5 0"),
+    parse_is(resum(tp, "V1 t gk:rv:t:0123456789abcdef0123456789abcdef - 5 0"),
              GK_JOURNAL_LINE_CORRUPT);
     /* the checksum in upper case, too short, too long, CR */
     {
-        char *l = resum(tp, apr_psprintf(tp, "v1 t %s 5 0", k));
+        char *l = resum(tp, apr_psprintf(tp, "v1 t %s - 5 0", k));
         char *u = apr_pstrdup(tp, l);
         size_t i;
         for (i = strlen(u) - 8; u[i]; i++) {
@@ -282,6 +307,37 @@ START_TEST(parse_refuses)
         parse_is(apr_pstrcat(tp, l, "0", NULL), GK_JOURNAL_LINE_CORRUPT);
         parse_is(apr_pstrcat(tp, l, "\r", NULL), GK_JOURNAL_LINE_CORRUPT);
     }
+    /* the group: "-" or a subject key, nothing else */
+    parse_is(resum(tp, apr_psprintf(tp, "v1 t %s %s 5 0", k, ks)),
+             GK_JOURNAL_LINE_OK);
+    parse_is(resum(tp, apr_psprintf(tp, "v1 s %s %s 5 0", ks, ks)),
+             GK_JOURNAL_LINE_OK);
+    parse_is(resum(tp, apr_psprintf(tp, "v1 t %s %s 5 0", k, k)),
+             GK_JOURNAL_LINE_CORRUPT); /* a token key as group */
+    parse_is(resum(tp, apr_psprintf(tp, "v1 t %s 5 0", k)),
+             GK_JOURNAL_LINE_CORRUPT); /* no group */
+    parse_is(resum(tp, apr_psprintf(tp, "v1 t %s -- 5 0", k)),
+             GK_JOURNAL_LINE_CORRUPT);
+    parse_is(resum(tp, apr_psprintf(tp, "v1 t %s _ 5 0", k)),
+             GK_JOURNAL_LINE_CORRUPT);
+    parse_is(resum(tp, apr_psprintf(tp, "v1 t %s %.39s 5 0", k, ks)),
+             GK_JOURNAL_LINE_CORRUPT); /* one hex digit short */
+    parse_is(resum(tp, apr_psprintf(tp, "v1 t %s %sa 5 0", k, ks)),
+             GK_JOURNAL_LINE_CORRUPT);
+    parse_is(resum(tp, apr_psprintf(tp, "v1 t %s %s  5 0", k, ks)),
+             GK_JOURNAL_LINE_CORRUPT);
+    parse_is(resum(tp, apr_psprintf(tp,
+                                    "v1 t %s "
+                                    "gk:rv:s:0123456789ABCDEF0123456789abcdef"
+                                    " 5 0",
+                                    k)),
+             GK_JOURNAL_LINE_CORRUPT);
+    parse_is(resum(tp, apr_psprintf(tp, "v1 t %s gk:rv:sentinel 5 0", k)),
+             GK_JOURNAL_LINE_CORRUPT);
+    parse_is(resum(tp, apr_psprintf(tp, "v1 t %s -", k)),
+             GK_JOURNAL_LINE_CORRUPT); /* ends after the group */
+    parse_is(apr_psprintf(tp, "v1 t %s -", k), GK_JOURNAL_LINE_CORRUPT);
+    parse_is(apr_psprintf(tp, "v1 t %s %s", k, ks), GK_JOURNAL_LINE_CORRUPT);
     /* other versions */
     parse_is("v2 t whatever", GK_JOURNAL_LINE_VERSION);
     parse_is("v10 x", GK_JOURNAL_LINE_VERSION);
@@ -316,6 +372,9 @@ START_TEST(append_replay)
     e[2] = entry("a", 2, TS + 30, 3);
     e[2].kind = 's';
     gk_revoke_subject_key(e[2].key, NULL, "iss", "carol");
+    /* groups: a token in its subject's, the subject's cutoff in its own */
+    gk_revoke_subject_key(e[0].group, NULL, "iss", "carol");
+    gk_revoke_subject_key(e[2].group, NULL, "iss", "carol");
     for (i = 0; i < 3; i++) {
         ck_assert_int_eq(gk_journal_append(j, &e[i]), APR_SUCCESS);
     }
@@ -628,6 +687,7 @@ START_TEST(compact_live_only)
     gk_journal_entry_t dup1 = entry("k", 3, TS + 50, 10);
     gk_journal_entry_t dup2 = entry("k", 3, TS + 40, 20);
     gk_journal_entry_t dup3 = entry("k", 3, TS - 1, 99); /* expired */
+    gk_journal_entry_t dup4 = entry("k", 3, TS + 30, 5);
     gk_journal_stats_t st;
     gk_journal_t *j;
     collect_t *c;
@@ -635,16 +695,23 @@ START_TEST(compact_live_only)
     apr_size_t len;
     char *text;
 
+    /* the groups of dup1..3 differ: the merged line takes the latest live
+     * line's (dup4, none), not an earlier one nor an expired one */
+    gk_revoke_subject_key(dup1.group, NULL, "iss", "u1");
+    gk_revoke_subject_key(dup2.group, NULL, "iss", "u2");
+    gk_revoke_subject_key(dup3.group, NULL, "iss", "u3");
+    gk_revoke_subject_key(live.group, NULL, "iss", "u9");
     ck_assert_int_eq(gk_journal_open(tp, path, &j), APR_SUCCESS);
     ck_assert_int_eq(gk_journal_append(j, &dup1), APR_SUCCESS);
     ck_assert_int_eq(gk_journal_append(j, &dead), APR_SUCCESS);
     ck_assert_int_eq(gk_journal_append(j, &live), APR_SUCCESS);
     ck_assert_int_eq(gk_journal_append(j, &dup2), APR_SUCCESS);
+    ck_assert_int_eq(gk_journal_append(j, &dup4), APR_SUCCESS);
     ck_assert_int_eq(gk_journal_append(j, &dup3), APR_SUCCESS);
     append_raw(path, "garbage\nv7 x\n", 13);
     append_raw(path, "v1 t torn", 9);
     ck_assert_int_eq(gk_journal_compact(tp, path, TS, &st), APR_SUCCESS);
-    ck_assert_uint_eq(st.live, 3);
+    ck_assert_uint_eq(st.live, 4);
     ck_assert_uint_eq(st.expired, 2);
     ck_assert_uint_eq(st.corrupt, 1);
     ck_assert_uint_eq(st.version, 1);
@@ -655,6 +722,7 @@ START_TEST(compact_live_only)
 
     /* exactly the merged live lines, in first-seen order */
     dup1.value = 20; /* the largest value and expiry of the live ones */
+    dup1.group[0] = '\0'; /* the latest live line's group */
     text = slurp(tp, path, &len);
     ck_assert_str_eq(text, apr_pstrcat(tp, line_of(tp, &dup1),
                                        line_of(tp, &live), NULL));

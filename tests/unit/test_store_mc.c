@@ -4,10 +4,14 @@
  * exact counts from threads (and one round trip per incr, from
  * memcached's own stats), two servers, a frozen server (timeouts, the
  * breaker, no stale reply), a killed and restarted server, a server not
- * running at create time, an empty pool. */
+ * running at create time, an empty pool; set, groups (every key of a
+ * group on one server, read there directly), set_all on every server,
+ * one round trip per get_multi_in (counted by a loopback proxy), the
+ * breaker of a group's frozen server, a lookup after a restart. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -162,19 +166,19 @@ static mcd_t *mcd_new(void)
     return m;
 }
 
-/* memcached's `stats` counter named name (e.g. "incr_hits"). */
-static apr_uint64_t mcd_stat(const mcd_t *m, const char *name)
+/* Send a text-protocol command to memcached m and read its answer, up to
+ * "END\r\n", into buf (NUL-terminated). */
+static void mcd_command(const mcd_t *m, const char *cmd, char *buf,
+                        size_t size)
 {
-    char buf[16384];
     size_t got = 0;
-    char pat[64];
-    const char *s;
     int fd = dial(m->port);
 
     ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(write(fd, "stats\r\n", 7), 7);
-    while (got < sizeof(buf) - 1) {
-        ssize_t n = read(fd, buf + got, sizeof(buf) - 1 - got);
+    ck_assert_int_eq(write(fd, cmd, strlen(cmd)), (ssize_t)strlen(cmd));
+    buf[0] = '\0';
+    while (got < size - 1) {
+        ssize_t n = read(fd, buf + got, size - 1 - got);
         ck_assert_int_gt(n, 0);
         got += (size_t)n;
         buf[got] = '\0';
@@ -183,6 +187,16 @@ static apr_uint64_t mcd_stat(const mcd_t *m, const char *name)
         }
     }
     close(fd);
+}
+
+/* memcached's `stats` counter named name (e.g. "incr_hits"). */
+static apr_uint64_t mcd_stat(const mcd_t *m, const char *name)
+{
+    char buf[16384];
+    char pat[64];
+    const char *s;
+
+    mcd_command(m, "stats\r\n", buf, sizeof(buf));
     snprintf(pat, sizeof(pat), "STAT %s ", name);
     s = strstr(buf, pat);
     ck_assert_msg(s != NULL, "no stat %s", name);
@@ -237,9 +251,14 @@ static gk_store_result_e incr(gk_store_t *s, const char *k, apr_uint64_t d,
     return gk_store_incr(s, k, strlen(k), d, init, now + 60, now, v);
 }
 
+/* got is evaluated once (it is often the call under test). */
 #define ASSERT_RC(got, want)                                                 \
-    ck_assert_msg((got) == (want), "got %s, want %s",                        \
-                  gk_store_result_name(got), gk_store_result_name(want))
+    do {                                                                     \
+        gk_store_result_e got_ = (got), want_ = (want);                      \
+        ck_assert_msg(got_ == want_, "got %s, want %s",                      \
+                      gk_store_result_name(got_),                            \
+                      gk_store_result_name(want_));                          \
+    } while (0)
 
 /* The event log of a store (what a module would log or audit). */
 typedef struct {
@@ -928,6 +947,559 @@ START_TEST(empty_pool_fails_at_once)
 }
 END_TEST
 
+/* ---- set, groups, set_all ------------------------------------------------ */
+
+/* What memcached holds under the full key k ("gk:..."), read directly
+ * with the text protocol: the value (NUL-terminated in buf), or NULL. */
+static const char *mcd_raw(const mcd_t *m, const char *k, char *buf,
+                           size_t size)
+{
+    char *v;
+
+    mcd_command(m, apr_psprintf(tp, "get %s\r\n", k), buf, size);
+    if (strncmp(buf, "VALUE ", 6) != 0) {
+        return NULL;
+    }
+    v = strstr(buf, "\r\n");
+    ck_assert_ptr_nonnull(v);
+    v += 2;
+    ck_assert_ptr_nonnull(strstr(v, "\r\n"));
+    *strstr(v, "\r\n") = '\0';
+    return v;
+}
+
+/* Does memcached hold the caller's key k (stored as "gk:" + k)? */
+static int mcd_has(const mcd_t *m, const char *k)
+{
+    char buf[512];
+    return mcd_raw(m, apr_pstrcat(tp, GK_STORE_MC_PREFIX, k, NULL), buf,
+                   sizeof(buf))
+           != NULL;
+}
+
+/* set_in of NUL-terminated strings (group NULL: none), 60 s. */
+static gk_store_result_e set_in(gk_store_t *s, const char *g, const char *k,
+                                apr_uint64_t v)
+{
+    apr_int64_t now = unix_now();
+    return gk_store_set_in(s, g, g ? strlen(g) : 0, k, strlen(k), v,
+                           now + 60, now);
+}
+
+/* get_multi_in of n NUL-terminated keys in group g. */
+static gk_store_result_e get_in(gk_store_t *s, const char *g,
+                                const char *const *k, apr_size_t n,
+                                apr_uint64_t *vals, gk_store_result_e *res)
+{
+    const void *keys[8];
+    apr_size_t klens[8], i;
+
+    ck_assert_uint_le(n, 8);
+    for (i = 0; i < n; i++) {
+        keys[i] = k[i];
+        klens[i] = strlen(k[i]);
+    }
+    return gk_store_get_multi_in(s, g, strlen(g), keys, klens, n,
+                                 unix_now(), vals, res);
+}
+
+/* Two memcached servers and a store over both. */
+static gk_store_t *two(mcd_t **a, mcd_t **b, int timeout_ms, int size)
+{
+    *a = mcd_new();
+    *b = mcd_new();
+    return store_conf(
+        apr_psprintf(tp, "--SERVER=127.0.0.1:%d --SERVER=127.0.0.1:%d",
+                     (*a)->port, (*b)->port),
+        timeout_ms, size);
+}
+
+START_TEST(set_semantics)
+{
+    mcd_t *m = mcd_new();
+    gk_store_t *s = store_on(m, 200, 2);
+    apr_int64_t now = unix_now();
+    apr_uint64_t v = 0;
+    char buf[512], longkey[GK_STORE_MC_KEY_MAX + 1];
+
+    /* create, then replace (value and expiry), whatever was there */
+    ASSERT_RC(gk_store_set(s, "rv:a", 4, 7, now + 60, now), GK_STORE_OK);
+    ASSERT_RC(gk_store_get(s, "rv:a", 4, now, &v), GK_STORE_OK);
+    ck_assert_uint_eq(v, 7);
+    ASSERT_RC(gk_store_set(s, "rv:a", 4, 12345678901ULL, GK_STORE_NO_EXPIRY,
+                           now),
+              GK_STORE_OK);
+    ASSERT_RC(gk_store_get(s, "rv:a", 4, now, &v), GK_STORE_OK);
+    ck_assert_uint_eq(v, 12345678901ULL);
+    /* decimal ASCII under the prefix, as a counter: incr works on it */
+    ck_assert_str_eq(mcd_raw(m, "gk:rv:a", buf, sizeof(buf)), "12345678901");
+    ASSERT_RC(incr(s, "rv:a", 1, 0, &v), GK_STORE_OK);
+    ck_assert_uint_eq(v, 12345678902ULL);
+    /* set over a counter made by incr, and over an add */
+    ASSERT_RC(incr(s, "rv:c", 1, 5, &v), GK_STORE_OK);
+    ASSERT_RC(gk_store_set(s, "rv:c", 4, 0, now + 60, now), GK_STORE_OK);
+    ASSERT_RC(gk_store_get(s, "rv:c", 4, now, &v), GK_STORE_OK);
+    ck_assert_uint_eq(v, 0);
+    ASSERT_RC(gk_store_add(s, "rv:d", 4, 1, now + 60, now), GK_STORE_OK);
+    ASSERT_RC(gk_store_set_all(s, "rv:d", 4, 2, now + 60, now), GK_STORE_OK);
+    ASSERT_RC(gk_store_get(s, "rv:d", 4, now, &v), GK_STORE_OK);
+    ck_assert_uint_eq(v, 2);
+    /* in a group, on one server: found by get and by get_multi_in */
+    ASSERT_RC(set_in(s, "rv:s:u1", "rv:j:1", 9), GK_STORE_OK);
+    ASSERT_RC(gk_store_get(s, "rv:j:1", 6, now, &v), GK_STORE_OK);
+    ck_assert_uint_eq(v, 9);
+    /* a short expiry is gone after it */
+    ASSERT_RC(gk_store_set(s, "rv:e", 4, 1, now + 1, now), GK_STORE_OK);
+    /* refused arguments: nothing sent */
+    memset(longkey, 'g', sizeof(longkey));
+    ASSERT_RC(gk_store_set(s, "", 0, 1, now + 60, now), GK_STORE_ERROR);
+    ASSERT_RC(gk_store_set(s, "k", 1, 1, now, now), GK_STORE_ERROR);
+    ASSERT_RC(gk_store_set(s, "k", 1, 1, -5, now), GK_STORE_ERROR);
+    ASSERT_RC(gk_store_set_in(s, longkey, sizeof(longkey), "k", 1, 1,
+                              now + 60, now),
+              GK_STORE_ERROR);
+    ASSERT_RC(gk_store_set_in(s, "", 0, "k", 1, 1, now + 60, now),
+              GK_STORE_ERROR);
+    ASSERT_RC(gk_store_set_all(s, longkey, sizeof(longkey), 1, now + 60,
+                               now),
+              GK_STORE_ERROR);
+    ck_assert(!mcd_has(m, "k"));
+    sleep(2);
+    now = unix_now();
+    ASSERT_RC(gk_store_get(s, "rv:e", 4, now, &v), GK_STORE_NOT_FOUND);
+}
+END_TEST
+
+#define NGROUPS 16
+#define PER_GROUP 5
+
+/* Every key of a group lands on the group's server (read on each server
+ * directly), groups spread over both servers, and get_multi_in of a
+ * group finds its keys (a key of a group on the other server is not
+ * found: the lookup goes to the group's server only). */
+START_TEST(groups_on_one_server)
+{
+    mcd_t *a, *b;
+    gk_store_t *s = two(&a, &b, 500, 2);
+    int on_a[NGROUPS], g, k, na = 0;
+    char gname[NGROUPS][48], kname[NGROUPS][PER_GROUP][32];
+
+    for (g = 0; g < NGROUPS; g++) {
+        snprintf(gname[g], sizeof(gname[g]), "rv:s:%032x", g * 7919);
+        for (k = 0; k < PER_GROUP; k++) {
+            snprintf(kname[g][k], sizeof(kname[g][k]), "rv:j:%d-%d", g, k);
+            ASSERT_RC(set_in(s, gname[g], kname[g][k], 100 * g + k),
+                      GK_STORE_OK);
+        }
+    }
+    for (g = 0; g < NGROUPS; g++) {
+        on_a[g] = mcd_has(a, kname[g][0]);
+        na += on_a[g];
+        for (k = 0; k < PER_GROUP; k++) {
+            ck_assert_int_eq(mcd_has(a, kname[g][k]), on_a[g]);
+            ck_assert_int_eq(mcd_has(b, kname[g][k]), !on_a[g]);
+        }
+    }
+    ck_assert_msg(na > 0 && na < NGROUPS, "groups not spread: %d on a", na);
+    for (g = 0; g < NGROUPS; g++) {
+        const char *ks[PER_GROUP + 2];
+        apr_uint64_t vals[PER_GROUP + 2];
+        gk_store_result_e res[PER_GROUP + 2];
+        int other;
+
+        for (other = 0; on_a[other] == on_a[g]; other++) {
+        }
+        for (k = 0; k < PER_GROUP; k++) {
+            ks[k] = kname[g][k];
+        }
+        ks[PER_GROUP] = "rv:j:none";
+        ks[PER_GROUP + 1] = kname[other][0];
+        ASSERT_RC(get_in(s, gname[g], ks, PER_GROUP + 2, vals, res),
+                  GK_STORE_OK);
+        for (k = 0; k < PER_GROUP; k++) {
+            ASSERT_RC(res[k], GK_STORE_OK);
+            ck_assert_uint_eq(vals[k], (apr_uint64_t)(100 * g + k));
+        }
+        ASSERT_RC(res[PER_GROUP], GK_STORE_NOT_FOUND);
+        ASSERT_RC(res[PER_GROUP + 1], GK_STORE_NOT_FOUND);
+    }
+}
+END_TEST
+
+/* set_all reaches every server, so get_multi_in of any group finds it. */
+START_TEST(set_all_everywhere)
+{
+    mcd_t *a, *b, *c;
+    gk_store_t *s;
+    apr_int64_t now = unix_now();
+    int g;
+
+    a = mcd_new();
+    b = mcd_new();
+    c = mcd_new();
+    s = store_conf(apr_psprintf(tp,
+                                "--SERVER=127.0.0.1:%d --SERVER=127.0.0.1:%d "
+                                "--SERVER=127.0.0.1:%d",
+                                a->port, b->port, c->port),
+                   500, 2);
+    ASSERT_RC(gk_store_set_all(s, "rv:sentinel", 11, 42, now + 600, now),
+              GK_STORE_OK);
+    ck_assert(mcd_has(a, "rv:sentinel"));
+    ck_assert(mcd_has(b, "rv:sentinel"));
+    ck_assert(mcd_has(c, "rv:sentinel"));
+    for (g = 0; g < 24; g++) {
+        static const char *const ks[] = {"rv:sentinel"};
+        apr_uint64_t v = 0;
+        gk_store_result_e r;
+        char *grp = apr_psprintf(tp, "rv:s:%d", g);
+
+        ASSERT_RC(get_in(s, grp, ks, 1, &v, &r), GK_STORE_OK);
+        ASSERT_RC(r, GK_STORE_OK);
+        ck_assert_uint_eq(v, 42);
+    }
+}
+END_TEST
+
+/* ---- a counting proxy: round trips ---------------------------------------- */
+
+/* A loopback TCP proxy in front of one memcached that counts round
+ * trips without depending on timing: it reads the binary protocol's
+ * request headers from each client and counts the requests the client
+ * waits for, those that are not "quiet" (memcached answers a quiet get
+ * only on a hit, and a client sends a batch of them ended by one NOOP,
+ * the request it waits on: an mget of n keys on one server is n GETKQ and
+ * one NOOP, one round trip; a set or an incr is one). */
+#define PROXY_CONNS 8
+typedef struct {
+    unsigned char hdr[24];  /* the header being read */
+    apr_size_t have;        /* bytes of it read */
+    apr_uint64_t skip;      /* body bytes still to pass over */
+} reqparse_t;
+
+typedef struct {
+    int listen_fd, port, target;
+    int cfd[PROXY_CONNS], sfd[PROXY_CONNS];
+    reqparse_t rp[PROXY_CONNS];
+    volatile apr_uint32_t trips, stop;
+    apr_thread_t *th;
+} proxy_t;
+
+/* Is a binary request opcode quiet (answered only on a miss or error, or
+ * on a hit for GETQ/GETKQ, never waited for)? */
+static int quiet_op(unsigned char op)
+{
+    return op == 0x09 || op == 0x0d || (op >= 0x11 && op <= 0x1a)
+           || op == 0x1e || op == 0x1f;
+}
+
+/* Count the non-quiet requests in n bytes a client sent. */
+static void count_requests(proxy_t *p, reqparse_t *rp,
+                           const unsigned char *b, apr_size_t n)
+{
+    while (n > 0) {
+        if (rp->skip > 0) {
+            apr_size_t k = rp->skip < n ? (apr_size_t)rp->skip : n;
+            rp->skip -= k;
+            b += k;
+            n -= k;
+            continue;
+        }
+        rp->hdr[rp->have++] = *b++;
+        n--;
+        if (rp->have == sizeof(rp->hdr)) {
+            rp->have = 0;
+            rp->skip = ((apr_uint64_t)rp->hdr[8] << 24)
+                       | ((apr_uint64_t)rp->hdr[9] << 16)
+                       | ((apr_uint64_t)rp->hdr[10] << 8) | rp->hdr[11];
+            if (!quiet_op(rp->hdr[1])) {
+                apr_atomic_inc32(&p->trips);
+            }
+        }
+    }
+}
+
+/* Copy what fd `from` has to `to` (counting requests when rp is not
+ * NULL); 0 when the connection ended. */
+static int pump(proxy_t *p, reqparse_t *rp, int from, int to)
+{
+    unsigned char buf[16384];
+    ssize_t n = read(from, buf, sizeof(buf)), off = 0;
+
+    if (n <= 0) {
+        return 0;
+    }
+    if (rp) {
+        count_requests(p, rp, buf, (apr_size_t)n);
+    }
+    while (off < n) {
+        ssize_t w = write(to, buf + off, (size_t)(n - off));
+        if (w <= 0) {
+            return 0;
+        }
+        off += w;
+    }
+    return 1;
+}
+
+static void *APR_THREAD_FUNC proxy_run(apr_thread_t *t, void *data)
+{
+    proxy_t *p = data;
+    struct pollfd pf[1 + 2 * PROXY_CONNS];
+    int i;
+
+    while (!apr_atomic_read32(&p->stop)) {
+        int n = 0;
+        pf[n].fd = p->listen_fd;
+        pf[n++].events = POLLIN;
+        for (i = 0; i < PROXY_CONNS; i++) {
+            pf[n].fd = p->cfd[i];
+            pf[n++].events = POLLIN;
+            pf[n].fd = p->sfd[i];
+            pf[n++].events = POLLIN;
+        }
+        if (poll(pf, (nfds_t)n, 20) <= 0) {
+            continue;
+        }
+        if (pf[0].revents & POLLIN) {
+            int c = accept(p->listen_fd, NULL, NULL);
+            for (i = 0; i < PROXY_CONNS && p->cfd[i] >= 0; i++) {
+            }
+            if (c >= 0 && i < PROXY_CONNS) {
+                p->cfd[i] = c;
+                p->sfd[i] = dial(p->target);
+                memset(&p->rp[i], 0, sizeof(p->rp[i]));
+            }
+            else if (c >= 0) {
+                close(c);
+            }
+        }
+        for (i = 0; i < PROXY_CONNS; i++) {
+            int ok = 1;
+            if (p->cfd[i] < 0) {
+                continue;
+            }
+            if (pf[1 + 2 * i].revents & (POLLIN | POLLHUP | POLLERR)) {
+                ok = pump(p, &p->rp[i], p->cfd[i], p->sfd[i]);
+            }
+            if (ok && (pf[2 + 2 * i].revents & (POLLIN | POLLHUP | POLLERR))) {
+                ok = pump(p, NULL, p->sfd[i], p->cfd[i]);
+            }
+            if (!ok) {
+                close(p->cfd[i]);
+                close(p->sfd[i]);
+                p->cfd[i] = p->sfd[i] = -1;
+            }
+        }
+    }
+    (void)t;
+    return NULL;
+}
+
+/* Stop the proxy thread and close its sockets. */
+static apr_status_t proxy_cleanup(void *data)
+{
+    proxy_t *p = data;
+    apr_status_t rv;
+    int i;
+
+    apr_atomic_set32(&p->stop, 1);
+    apr_thread_join(&rv, p->th);
+    close(p->listen_fd);
+    for (i = 0; i < PROXY_CONNS; i++) {
+        if (p->cfd[i] >= 0) {
+            close(p->cfd[i]);
+            close(p->sfd[i]);
+        }
+    }
+    return APR_SUCCESS;
+}
+
+/* A counting proxy in front of memcached m, stopped at the test's end
+ * (registered after m's cleanup, so it runs before it). */
+static proxy_t *proxy_new(const mcd_t *m)
+{
+    proxy_t *p = apr_pcalloc(tp, sizeof(*p));
+    struct sockaddr_in sa;
+    socklen_t len = sizeof(sa);
+    int i;
+
+    p->target = m->port;
+    for (i = 0; i < PROXY_CONNS; i++) {
+        p->cfd[i] = p->sfd[i] = -1;
+    }
+    p->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(p->listen_fd, 0);
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(p->listen_fd, (struct sockaddr *)&sa, sizeof(sa)),
+                     0);
+    ck_assert_int_eq(listen(p->listen_fd, 8), 0);
+    ck_assert_int_eq(
+        getsockname(p->listen_fd, (struct sockaddr *)&sa, &len), 0);
+    p->port = ntohs(sa.sin_port);
+    ck_assert_int_eq(apr_thread_create(&p->th, NULL, proxy_run, p, tp),
+                     APR_SUCCESS);
+    apr_pool_cleanup_register(tp, p, proxy_cleanup, apr_pool_cleanup_null);
+    return p;
+}
+
+/* get_multi_in of 3 keys in a group is one round trip, to the group's
+ * server only (the one holding the group's keys), for groups on either
+ * server. */
+START_TEST(get_multi_in_one_round_trip)
+{
+    mcd_t *a = mcd_new(), *b = mcd_new();
+    proxy_t *pa = proxy_new(a), *pb = proxy_new(b);
+    gk_store_t *s = store_conf(
+        apr_psprintf(tp, "--SERVER=127.0.0.1:%d --SERVER=127.0.0.1:%d",
+                     pa->port, pb->port),
+        500, 1);
+    apr_uint32_t ba, bb, ta = 0, tb = 0;
+    apr_uint64_t vals[3];
+    gk_store_result_e res[3];
+    int g, round;
+
+    for (g = 0; g < 12; g++) {
+        char *grp = apr_psprintf(tp, "rv:s:user%d", g);
+        const char *ks[3];
+
+        ks[0] = apr_psprintf(tp, "rv:j:%d", g);
+        ks[1] = "rv:j:none";
+        ks[2] = apr_psprintf(tp, "rv:cut:%d", g);
+        ASSERT_RC(set_in(s, grp, ks[0], 1), GK_STORE_OK);
+        ASSERT_RC(set_in(s, grp, ks[2], 2), GK_STORE_OK);
+        for (round = 0; round < 3; round++) {
+            ba = apr_atomic_read32(&pa->trips);
+            bb = apr_atomic_read32(&pb->trips);
+            ASSERT_RC(get_in(s, grp, ks, 3, vals, res), GK_STORE_OK);
+            ba = apr_atomic_read32(&pa->trips) - ba;
+            bb = apr_atomic_read32(&pb->trips) - bb;
+            ASSERT_RC(res[0], GK_STORE_OK);
+            ck_assert_uint_eq(vals[0], 1);
+            ASSERT_RC(res[1], GK_STORE_NOT_FOUND);
+            ASSERT_RC(res[2], GK_STORE_OK);
+            ck_assert_uint_eq(vals[2], 2);
+            ck_assert_uint_eq(ba + bb, 1);
+            /* the server it went to holds the group's keys */
+            ck_assert_uint_eq(ba, (apr_uint32_t)mcd_has(a, ks[2]));
+            ck_assert_uint_eq(bb, (apr_uint32_t)mcd_has(b, ks[2]));
+            ta += ba;
+            tb += bb;
+        }
+    }
+    ck_assert_msg(ta > 0 && tb > 0, "groups not spread: %u and %u", ta, tb);
+}
+END_TEST
+
+/* The group's server frozen: get_multi_in of its groups times out once,
+ * then is shed by that server's breaker (no network), while groups of
+ * the other server are answered; set_all reports the failure but the
+ * live server keeps the key; thawed, the breaker closes. */
+START_TEST(get_multi_in_breaker)
+{
+    mcd_t *a, *b;
+    gk_store_t *s = two(&a, &b, 50, 2);
+    evlog_t log;
+    gk_store_mc_stats_t st;
+    char *ga = NULL, *gb = NULL;
+    static const char *const ks[] = {"rv:j:x", "rv:cut"};
+    apr_uint64_t vals[2];
+    gk_store_result_e res[2], rc;
+    apr_int64_t t0, now = unix_now();
+    int g, i;
+
+    memset(&log, 0, sizeof(log));
+    gk_store_mc_set_events(s, on_event, &log);
+    ck_assert_int_eq(gk_store_mc_set_breaker(s, 300, 1200, 1), APR_SUCCESS);
+    /* a group on each server */
+    for (g = 0; g < 64 && (!ga || !gb); g++) {
+        char *grp = apr_psprintf(tp, "rv:s:g%d", g);
+        char *k = apr_psprintf(tp, "rv:probe:%d", g);
+        ASSERT_RC(set_in(s, grp, k, 1), GK_STORE_OK);
+        if (mcd_has(a, k)) {
+            ga = ga ? ga : grp;
+        }
+        else {
+            gb = gb ? gb : grp;
+        }
+    }
+    ck_assert_ptr_nonnull(ga);
+    ck_assert_ptr_nonnull(gb);
+    ASSERT_RC(set_in(s, gb, "rv:j:x", 5), GK_STORE_OK);
+    ASSERT_RC(set_in(s, ga, "rv:j:x", 6), GK_STORE_OK);
+    mcd_stop(b);
+    for (i = 0; i < 10; i++) {
+        t0 = mono();
+        rc = get_in(s, gb, ks, 2, vals, res);
+        ck_assert_int_lt(mono() - t0, 500);
+        ck_assert_msg(i == 0 ? rc == GK_STORE_TIMEOUT : rc == GK_STORE_DOWN,
+                      "call %d: %s", i, gk_store_result_name(rc));
+        ASSERT_RC(res[0], rc);
+        ASSERT_RC(res[1], rc);
+        /* the other server's groups are answered all along */
+        ASSERT_RC(get_in(s, ga, ks, 2, vals, res), GK_STORE_OK);
+        ASSERT_RC(res[0], GK_STORE_OK);
+        ck_assert_uint_eq(vals[0], 6);
+        ASSERT_RC(res[1], GK_STORE_NOT_FOUND);
+    }
+    ck_assert_uint_eq(log.opened, 1);
+    ck_assert_int_eq(gk_store_mc_stats(s, &st), APR_SUCCESS);
+    ck_assert_uint_eq(st.shed, 9);
+    ck_assert_int_eq(st.breaker, GK_BREAKER_OPEN);
+    /* set_all: b's breaker sheds, a takes it */
+    rc = gk_store_set_all(s, "rv:sentinel", 11, 1, now + 600, now);
+    ASSERT_RC(rc, GK_STORE_DOWN);
+    ck_assert(mcd_has(a, "rv:sentinel"));
+    /* thawed: after the back-off one probe succeeds and closes it */
+    ck_assert_int_eq(kill(b->pid, SIGCONT), 0);
+    usleep(350000);
+    ASSERT_RC(get_in(s, gb, ks, 2, vals, res), GK_STORE_OK);
+    ASSERT_RC(res[0], GK_STORE_OK);
+    ck_assert_uint_eq(vals[0], 5);
+    ck_assert_uint_eq(log.closed, 1);
+    now = unix_now();
+    ASSERT_RC(gk_store_set_all(s, "rv:sentinel", 11, 1, now + 600, now),
+              GK_STORE_OK);
+    ck_assert(mcd_has(b, "rv:sentinel"));
+}
+END_TEST
+
+/* Restarted while idle: the pooled connections find themselves closed on
+ * their next get_multi_in and set, are reconnected within the operation,
+ * and nothing fails (a revocation lookup after a memcached restart must
+ * not answer 503). */
+START_TEST(restarted_lookup_reconnects)
+{
+    mcd_t *m = mcd_new();
+    gk_store_t *s = store_on(m, 200, 1);
+    static const char *const ks[] = {"rv:j:r", "rv:sentinel"};
+    apr_uint64_t vals[2];
+    gk_store_result_e res[2];
+    gk_store_mc_stats_t st;
+    int port = m->port;
+
+    ASSERT_RC(set_in(s, "rv:s:u", "rv:j:r", 1), GK_STORE_OK);
+    ASSERT_RC(get_in(s, "rv:s:u", ks, 2, vals, res), GK_STORE_OK);
+    ASSERT_RC(res[0], GK_STORE_OK);
+    mcd_kill(m);
+    mcd_start(m, port);
+    ASSERT_RC(get_in(s, "rv:s:u", ks, 2, vals, res), GK_STORE_OK);
+    ASSERT_RC(res[0], GK_STORE_NOT_FOUND); /* memcached lost it */
+    ASSERT_RC(res[1], GK_STORE_NOT_FOUND);
+    ck_assert_int_eq(gk_store_mc_stats(s, &st), APR_SUCCESS);
+    ck_assert_uint_eq(st.reconnects, 1);
+    ck_assert_uint_eq(st.down + st.timeouts + st.errors + st.shed, 0);
+    mcd_kill(m);
+    mcd_start(m, port);
+    ASSERT_RC(set_in(s, "rv:s:u", "rv:j:r", 2), GK_STORE_OK);
+    ck_assert_int_eq(gk_store_mc_stats(s, &st), APR_SUCCESS);
+    ck_assert_uint_eq(st.reconnects, 2);
+    ck_assert_uint_eq(st.down + st.timeouts + st.errors + st.shed, 0);
+    ck_assert(mcd_has(m, "rv:j:r"));
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("store_mc");
@@ -951,6 +1523,12 @@ static Suite *suite(void)
     tcase_add_test(tn, restarted_while_idle);
     tcase_add_test(tn, not_running_at_create);
     tcase_add_test(tn, empty_pool_fails_at_once);
+    tcase_add_test(tn, set_semantics);
+    tcase_add_test(tn, groups_on_one_server);
+    tcase_add_test(tn, set_all_everywhere);
+    tcase_add_test(tn, get_multi_in_one_round_trip);
+    tcase_add_test(tn, get_multi_in_breaker);
+    tcase_add_test(tn, restarted_lookup_reconnects);
     suite_add_tcase(s, tn);
     return s;
 }

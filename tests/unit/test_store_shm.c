@@ -2,7 +2,8 @@
  * (gk_store_shm): incr/decr/add/get/get_multi semantics, expiry at the
  * boundary second with the injected clock, a full table, keys, the
  * header check of a graceful restart, and exact counts from threads,
- * from several handles and mappings, and from forked processes. */
+ * from several handles and mappings, and from forked processes; set
+ * (replace in place, a full table), get_multi_in, and the horizon. */
 #include <unistd.h>
 
 #include <apr_portable.h>
@@ -679,6 +680,239 @@ START_TEST(windows_reuse_expired)
 }
 END_TEST
 
+/* ---- set, groups, the horizon -------------------------------------------- */
+
+/* set creates or replaces (value and expiry) whatever is there: a live
+ * entry of incr or add, an expired one; set_in and set_all are set. */
+START_TEST(set_replace)
+{
+    gk_store_t *s = new_store(64);
+    gk_store_shm_stats_t st;
+
+    ck_assert_int_eq(gk_store_set(s, "a", 1, 7, TS + 10, TS), GK_STORE_OK);
+    GET(s, "a", TS, GK_STORE_OK, 7);
+    /* replaced in place: the value, and the expiry made shorter */
+    ck_assert_int_eq(gk_store_set(s, "a", 1, 8, TS + 5, TS + 1),
+                     GK_STORE_OK);
+    GET(s, "a", TS + 4, GK_STORE_OK, 8);
+    GET(s, "a", TS + 5, GK_STORE_NOT_FOUND, 0);
+    /* ...or longer, and never gone */
+    ck_assert_int_eq(gk_store_set(s, "a", 1, 9, GK_STORE_NO_EXPIRY, TS + 5),
+                     GK_STORE_OK);
+    GET(s, "a", APR_INT64_MAX - 1, GK_STORE_OK, 9);
+    /* over a counter, which counts on from the value set */
+    INCR(s, "c", 1, 5, TS + 10, TS, GK_STORE_OK, 5);
+    ck_assert_int_eq(gk_store_set(s, "c", 1, 100, TS + 10, TS), GK_STORE_OK);
+    INCR(s, "c", 1, 5, TS + 10, TS, GK_STORE_OK, 101);
+    /* over an add; add then finds it */
+    ck_assert_int_eq(gk_store_add(s, "d", 1, 1, TS + 10, TS), GK_STORE_OK);
+    ck_assert_int_eq(gk_store_set_in(s, "grp", 3, "d", 1, 2, TS + 10, TS),
+                     GK_STORE_OK);
+    ck_assert_int_eq(gk_store_add(s, "d", 1, 3, TS + 10, TS),
+                     GK_STORE_EXISTS);
+    GET(s, "d", TS, GK_STORE_OK, 2);
+    ck_assert_int_eq(gk_store_set_all(s, "d", 1, 4, TS + 10, TS),
+                     GK_STORE_OK);
+    GET(s, "d", TS, GK_STORE_OK, 4);
+    /* three slots: a (set anew once, after it expired), c, d */
+    ck_assert_int_eq(gk_store_shm_stats(s, TS, &st), APR_SUCCESS);
+    ck_assert_uint_eq(st.used, 3);
+    ck_assert_uint_eq(st.inserts, 4);
+    ck_assert_uint_eq(st.reused, 1);
+    /* refused arguments */
+    ck_assert_int_eq(gk_store_set(s, "e", 1, 1, TS, TS), GK_STORE_ERROR);
+    ck_assert_int_eq(gk_store_set(s, "e", 1, 1, -1, TS), GK_STORE_ERROR);
+    ck_assert_int_eq(gk_store_set(s, "", 0, 1, TS + 1, TS), GK_STORE_ERROR);
+    ck_assert_int_eq(gk_store_set_all(s, "e", GK_STORE_SHM_KEY_MAX + 1, 1,
+                                      TS + 1, TS),
+                     GK_STORE_ERROR);
+    GET(s, "e", TS, GK_STORE_NOT_FOUND, 0);
+    /* an expired entry is set anew in its own slot */
+    ck_assert_int_eq(gk_store_set(s, "a", 1, 1, TS + 99, TS + 10),
+                     GK_STORE_OK);
+    ck_assert_int_eq(gk_store_set(s, "c", 1, 1, TS + 30, TS + 20),
+                     GK_STORE_OK);
+    GET(s, "c", TS + 20, GK_STORE_OK, 1);
+    GET(s, "a", TS + 20, GK_STORE_OK, 1); /* a never expiring: replaced */
+    ck_assert_int_eq(gk_store_shm_stats(s, TS + 20, &st), APR_SUCCESS);
+    ck_assert_uint_eq(st.used, 3);
+    ck_assert_uint_eq(st.inserts, 5);
+    ck_assert_uint_eq(st.reused, 2);
+}
+END_TEST
+
+/* A full table: set replaces a live key in place, refuses a new key with
+ * FULL and evicts nothing; once an entry expires its slot is set. */
+START_TEST(full_table_set)
+{
+    gk_store_t *s = new_store(4);
+    gk_store_shm_stats_t st;
+
+    ck_assert_int_eq(gk_store_set(s, "k1", 2, 1, TS + 10, TS), GK_STORE_OK);
+    ck_assert_int_eq(gk_store_set(s, "k2", 2, 2, TS + 100, TS), GK_STORE_OK);
+    ck_assert_int_eq(gk_store_set(s, "k3", 2, 3, GK_STORE_NO_EXPIRY, TS),
+                     GK_STORE_OK);
+    ck_assert_int_eq(gk_store_set_all(s, "k4", 2, 4, TS + 100, TS),
+                     GK_STORE_OK);
+    ck_assert_int_eq(gk_store_set(s, "k5", 2, 5, TS + 100, TS),
+                     GK_STORE_FULL);
+    ck_assert_int_eq(gk_store_set_in(s, "g", 1, "k5", 2, 5, TS + 100, TS),
+                     GK_STORE_FULL);
+    ck_assert_int_eq(gk_store_set(s, "k1", 2, 11, TS + 10, TS + 1),
+                     GK_STORE_OK);
+    GET(s, "k1", TS + 1, GK_STORE_OK, 11);
+    GET(s, "k2", TS + 1, GK_STORE_OK, 2);
+    GET(s, "k3", TS + 1, GK_STORE_OK, 3);
+    GET(s, "k4", TS + 1, GK_STORE_OK, 4);
+    GET(s, "k5", TS + 1, GK_STORE_NOT_FOUND, 0);
+    ck_assert_int_eq(gk_store_shm_stats(s, TS + 1, &st), APR_SUCCESS);
+    ck_assert_uint_eq(st.live, 4);
+    ck_assert_uint_eq(st.full, 2);
+    /* k1 expires: k5 takes its slot, the others stay */
+    ck_assert_int_eq(gk_store_set(s, "k5", 2, 5, TS + 100, TS + 10),
+                     GK_STORE_OK);
+    GET(s, "k1", TS + 10, GK_STORE_NOT_FOUND, 0);
+    GET(s, "k2", TS + 10, GK_STORE_OK, 2);
+    GET(s, "k3", TS + 10, GK_STORE_OK, 3);
+    GET(s, "k4", TS + 10, GK_STORE_OK, 4);
+    GET(s, "k5", TS + 10, GK_STORE_OK, 5);
+}
+END_TEST
+
+/* The horizon: 0 for a fresh table, raised by every kind of write that
+ * stores an expiry (incr and decr when they create, add, set, set_in,
+ * set_all), never lowered (not by a shorter write, not by a replace with
+ * a shorter expiry, not by an incr of an existing key), INT64_MAX for an
+ * entry without expiry; not raised by refused or FULL writes; the same
+ * for every store over the block, and kept by a graceful restart's
+ * check, reset by init. */
+START_TEST(horizon)
+{
+    apr_size_t size;
+    void *mem = new_block(4, &size);
+    gk_store_t *s = open_store(mem, NULL), *other = open_store(mem, NULL);
+    apr_uint64_t v;
+    const void *keys[1] = {"i"};
+    apr_size_t klens[1] = {1};
+    gk_store_result_e res[1];
+
+    ck_assert_int_eq(gk_store_shm_horizon(s), 0);
+    /* reads change nothing */
+    GET(s, "x", TS, GK_STORE_NOT_FOUND, 0);
+    ck_assert_int_eq(gk_store_get_multi_in(s, "g", 1, keys, klens, 1, TS,
+                                           &v, res),
+                     GK_STORE_OK);
+    ck_assert_int_eq(res[0], GK_STORE_NOT_FOUND);
+    ck_assert_int_eq(gk_store_shm_horizon(s), 0);
+    /* refused: nothing */
+    ck_assert_int_eq(gk_store_set(s, "x", 1, 1, TS, TS), GK_STORE_ERROR);
+    ck_assert_int_eq(gk_store_shm_horizon(s), 0);
+    INCR(s, "i", 1, 1, TS + 10, TS, GK_STORE_OK, 1);
+    ck_assert_int_eq(gk_store_shm_horizon(s), TS + 10);
+    /* an incr of a live key keeps its expiry: no change */
+    INCR(s, "i", 1, 1, TS + 50, TS, GK_STORE_OK, 2);
+    ck_assert_int_eq(gk_store_shm_horizon(s), TS + 10);
+    ck_assert_int_eq(gk_store_decr(s, "d", 1, 1, 1, TS + 20, TS, &v),
+                     GK_STORE_OK);
+    ck_assert_int_eq(gk_store_shm_horizon(other), TS + 20);
+    ck_assert_int_eq(gk_store_add(s, "a", 1, 1, TS + 30, TS), GK_STORE_OK);
+    ck_assert_int_eq(gk_store_shm_horizon(s), TS + 30);
+    /* a shorter write does not lower it */
+    ck_assert_int_eq(gk_store_set(s, "a", 1, 1, TS + 5, TS), GK_STORE_OK);
+    ck_assert_int_eq(gk_store_shm_horizon(s), TS + 30);
+    ck_assert_int_eq(gk_store_set(s, "a", 1, 1, TS + 40, TS), GK_STORE_OK);
+    ck_assert_int_eq(gk_store_shm_horizon(s), TS + 40);
+    ck_assert_int_eq(gk_store_set_in(s, "g", 1, "b", 1, 1, TS + 45, TS),
+                     GK_STORE_OK);
+    ck_assert_int_eq(gk_store_shm_horizon(s), TS + 45);
+    ck_assert_int_eq(gk_store_set_all(s, "b", 1, 1, TS + 50, TS),
+                     GK_STORE_OK);
+    ck_assert_int_eq(gk_store_shm_horizon(s), TS + 50);
+    /* full (i, d, a, b live): a FULL write does not raise it */
+    ck_assert_int_eq(gk_store_set(s, "f", 1, 1, TS + 99, TS), GK_STORE_FULL);
+    ck_assert_int_eq(gk_store_shm_horizon(s), TS + 50);
+    /* every entry is gone at now >= horizon */
+    ck_assert_int_eq(gk_store_get_multi(s, keys, klens, 1, TS + 50, &v, res),
+                     GK_STORE_OK);
+    ck_assert_int_eq(res[0], GK_STORE_NOT_FOUND);
+    /* an entry that never expires: INT64_MAX, and it stays there */
+    ck_assert_int_eq(gk_store_set(s, "n", 1, 1, GK_STORE_NO_EXPIRY, TS + 50),
+                     GK_STORE_OK);
+    ck_assert_int_eq(gk_store_shm_horizon(s), APR_INT64_MAX);
+    ck_assert_int_eq(gk_store_set(s, "n", 1, 1, TS + 60, TS + 50),
+                     GK_STORE_OK);
+    ck_assert_int_eq(gk_store_shm_horizon(s), APR_INT64_MAX);
+    INCR(s, "m", 1, 1, GK_STORE_NO_EXPIRY, TS + 50, GK_STORE_OK, 1);
+    ck_assert_int_eq(gk_store_shm_horizon(other), APR_INT64_MAX);
+    /* a graceful restart keeps the table and its horizon; init resets */
+    ck_assert_int_eq(gk_store_shm_check(mem, size, 4), 1);
+    ck_assert_int_eq(gk_store_shm_horizon(open_store(mem, NULL)),
+                     APR_INT64_MAX);
+    ck_assert_int_eq(gk_store_shm_init(mem, size, 4), APR_SUCCESS);
+    ck_assert_int_eq(gk_store_shm_horizon(open_store(mem, NULL)), 0);
+}
+END_TEST
+
+/* get_multi_in is get_multi: one table, whatever the group; one lock for
+ * up to 8 keys. */
+START_TEST(get_multi_in)
+{
+    void *mem = new_block(64, NULL);
+    count_lock_t c = {0, 0, 0, 0};
+    gk_store_shm_lock_t l = {count_lock, count_unlock, &c};
+    gk_store_t *s = open_store(mem, &l);
+    const void *keys[10];
+    apr_size_t klens[10];
+    apr_uint64_t vals[10];
+    gk_store_result_e res[10];
+    int i;
+
+    ck_assert_int_eq(gk_store_set_in(s, "u1", 2, "j1", 2, 11, TS + 9, TS),
+                     GK_STORE_OK);
+    ck_assert_int_eq(gk_store_set_in(s, "u2", 2, "j2", 2, 12, TS + 9, TS),
+                     GK_STORE_OK);
+    ck_assert_int_eq(gk_store_set(s, "j3", 2, 13, TS + 9, TS), GK_STORE_OK);
+    for (i = 0; i < 10; i++) {
+        char *k = apr_psprintf(tp, "j%d", i);
+        keys[i] = k;
+        klens[i] = strlen(k);
+        vals[i] = 0xdeadbeefULL;
+    }
+    klens[9] = 0; /* refused */
+    c.locks = c.unlocks = 0;
+    ck_assert_int_eq(gk_store_get_multi_in(s, "u1", 2, keys, klens, 8, TS,
+                                           vals, res),
+                     GK_STORE_OK);
+    ck_assert_int_eq(c.locks, 1);
+    for (i = 0; i < 8; i++) {
+        if (i >= 1 && i <= 3) {
+            ck_assert_int_eq(res[i], GK_STORE_OK);
+            ck_assert_uint_eq(vals[i], (apr_uint64_t)(10 + i));
+        }
+        else {
+            ck_assert_int_eq(res[i], GK_STORE_NOT_FOUND);
+            ck_assert_uint_eq(vals[i], 0xdeadbeefULL);
+        }
+    }
+    c.locks = 0;
+    ck_assert_int_eq(gk_store_get_multi_in(s, NULL, 0, keys, klens, 10,
+                                           TS + 9, vals, res),
+                     GK_STORE_OK);
+    ck_assert_int_eq(c.locks, 2);
+    ck_assert_int_eq(res[1], GK_STORE_NOT_FOUND); /* expired */
+    ck_assert_int_eq(res[9], GK_STORE_ERROR);
+    c.fail = 1;
+    ck_assert_int_eq(gk_store_get_multi_in(s, "u1", 2, keys, klens, 2, TS,
+                                           vals, res),
+                     GK_STORE_ERROR);
+    ck_assert_int_eq(gk_store_set_in(s, "u1", 2, "j1", 2, 1, TS + 9, TS),
+                     GK_STORE_ERROR);
+    ck_assert_int_eq(res[0], GK_STORE_ERROR);
+    ck_assert_int_eq(res[1], GK_STORE_ERROR);
+    ck_assert_int_eq(c.held, 0);
+}
+END_TEST
+
 /* ---- locking ------------------------------------------------------------ */
 
 /* Each operation takes the lock once and releases it; a lock that fails
@@ -730,13 +964,13 @@ END_TEST
 
 START_TEST(stats_refuses_other_store)
 {
-    static const gk_store_ops_t other = {"other", NULL, NULL,
-                                         NULL,    NULL, NULL};
+    static const gk_store_ops_t other = {.name = "other"};
     gk_store_t s = {&other, NULL};
     gk_store_shm_stats_t st;
 
     ck_assert_int_eq(gk_store_shm_stats(&s, TS, &st), APR_EINVAL);
     ck_assert_int_eq(gk_store_shm_stats(NULL, TS, &st), APR_EINVAL);
+    ck_assert_int_eq(gk_store_shm_horizon(&s), APR_INT64_MAX);
 }
 END_TEST
 
@@ -971,6 +1205,10 @@ static Suite *suite(void)
     tcase_add_test(tc, full_table);
     tcase_add_test(tc, expired_key_reuses_own_slot);
     tcase_add_test(tc, windows_reuse_expired);
+    tcase_add_test(tc, set_replace);
+    tcase_add_test(tc, full_table_set);
+    tcase_add_test(tc, horizon);
+    tcase_add_test(tc, get_multi_in);
     tcase_add_test(tc, lock_calls);
     tcase_add_test(tc, stats_refuses_other_store);
     tcase_add_test(tc, threads_exact);
