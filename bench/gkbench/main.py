@@ -1,6 +1,6 @@
 """bench/run's modes: which servers, in which order, and what is written.
 
-The suites (auth, log, headers, ratelimit, token) each say which servers
+The suites (auth, log, headers, ratelimit, token, validate) each say which servers
 they have, how each is configured and checked, which requests it is sent
 and how its figures are reported; this module runs them side by side."""
 
@@ -13,6 +13,7 @@ from . import log as log_suite
 from . import ratelimit as ratelimit_suite
 from . import revoke as revoke_suite
 from . import token as token_suite
+from . import validate as validate_suite
 from .callgrind import CgRun, report_cg, run_callgrind
 from .report import machine, write_results
 from .servers import selected, start, stop, write_config
@@ -24,7 +25,7 @@ from .wrk import run_wrk, summarize, targets_of
 
 # In this order: servers, ports (index), groups and rows.
 SUITES = [auth_suite, log_suite, headers_suite, ratelimit_suite,
-          token_suite, revoke_suite]
+          token_suite, revoke_suite, validate_suite]
 MODES = ("all", "check", "wrk", "callgrind", "configs")
 
 
@@ -118,8 +119,10 @@ def main(doc):
         summary["headers_module"] = modules["headers"]
     if "ratelimit" in modules:
         summary["ratelimit_module"] = modules["ratelimit"]
+    if "validate" in modules:
+        summary["validate_module"] = modules["validate"]
     md = [f"Machine: {summary['machine']}", ""]
-    for impl in (gk_impl, "log", "headers", "ratelimit"):
+    for impl in (gk_impl, "log", "headers", "ratelimit", "validate"):
         if impl in modules:
             md += [f"Module: {modules[impl]}", ""]
     goals = []

@@ -66,12 +66,15 @@ HEADERS_SO = os.environ.get("BENCH_HEADERS_SO") or os.path.join(
     ROOT, "build", "mod_gk_headers.so")
 RATELIMIT_SO = os.environ.get("BENCH_RATELIMIT_SO") or os.path.join(
     ROOT, "build", "mod_gk_ratelimit.so")
+VALIDATE_SO = os.environ.get("BENCH_VALIDATE_SO") or os.path.join(
+    ROOT, "build", "mod_gk_validate.so")
 # The servers load a copy, so that a rebuild during a run (make copies the
 # new module over build/mod_gk_*.so in place) cannot crash them.
 GK_SNAP = os.path.join(OUT, "mod_gk_auth.so")
 LOG_SNAP = os.path.join(OUT, "mod_gk_log.so")
 HEADERS_SNAP = os.path.join(OUT, "mod_gk_headers.so")
 RATELIMIT_SNAP = os.path.join(OUT, "mod_gk_ratelimit.so")
+VALIDATE_SNAP = os.path.join(OUT, "mod_gk_validate.so")
 IS_ROOT = os.geteuid() == 0
 
 

@@ -276,6 +276,19 @@ def summarize(targets, res):
     return med, spread, ratios
 
 
+def pair_lines(res, pairs, digits=2):
+    """"throughput A / B: median (rounds min–max; reported, no target)" for
+    each (A, B) of pairs both measured, from the per-round ratios."""
+    out = []
+    for a, b in pairs:
+        pr = per_round(res, "repeat", a, b)
+        if pr:
+            out.append(f"throughput {a} / {b}: {statistics.median(pr):.{digits}f}"
+                       f" (rounds {min(pr):.{digits}f}–{max(pr):.{digits}f}; "
+                       "reported, no target)")
+    return out
+
+
 def suite_servers(targets, suite):
     """A suite's servers in a wrk run, and the bare runs they are compared
     with."""

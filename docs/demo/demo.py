@@ -13,7 +13,8 @@ What it does, all on 127.0.0.1 and all under build/demo/:
      the token is refused from then on), answers CORS for one web origin
      with mod_gk_headers,
      limits login attempts with mod_gk_ratelimit (its counters in
-     memcached) and proxies to a small echo backend,
+     memcached), validates sign-up bodies against the seed's UserCreate
+     schema with mod_gk_validate and proxies to a small echo backend,
   3. starts memcached (/usr/bin/memcached, on a loopback port), the echo
      backend (docs/demo/backend.py) and httpd in the foreground,
   4. sends a series of real requests and shows what came back, including
@@ -68,6 +69,10 @@ MODULE = BUILD / "mod_gk_auth.so"
 LOG_MODULE = BUILD / "mod_gk_log.so"
 HEADERS_MODULE = BUILD / "mod_gk_headers.so"
 RATELIMIT_MODULE = BUILD / "mod_gk_ratelimit.so"
+VALIDATE_MODULE = BUILD / "mod_gk_validate.so"
+# mod_gk_validate: the seed's UserCreate model as a JSON Schema, shipped
+# under docs/examples/ and copied into the demo's directory.
+USER_SCHEMA = ROOT / "docs" / "examples" / "user_create.schema.json"
 BACKEND = HERE / "backend.py"
 MEMCACHED = "/usr/bin/memcached"
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") \
@@ -95,6 +100,11 @@ HTPASSWD = "/usr/bin/htpasswd"
 INVALID_GRANT = ('{"error":"invalid_grant","error_description":'
                  '"the user name or password is wrong"}')
 ONESHOT = os.environ.get("DEMO_ONESHOT", "") not in ("", "0")
+# mod_gk_validate: a sign-up body (the seed's UserCreate), with a weak
+# password and with a good one
+NEW_USER = {"username": "erin2024", "email": "erin@example.org",
+            "password": "Tr0ub4dor-and-3-more"}
+NEW_USER_WEAK = dict(NEW_USER, password="Secret1")
 # mod_gk_ratelimit: the seed's login limit, POST /login, per client
 LOGIN_LIMIT, LOGIN_WINDOW = 5, 60
 
@@ -588,6 +598,7 @@ LoadModule gk_auth_module     {MODULE}
 LoadModule gk_log_module      {LOG_MODULE}
 LoadModule gk_headers_module  {HEADERS_MODULE}
 LoadModule gk_ratelimit_module {RATELIMIT_MODULE}
+LoadModule gk_validate_module {VALIDATE_MODULE}
 
 # One JSON object a request (ECS field names; tokens, cookies and secret
 # query values never appear), next to the classic access log.
@@ -681,6 +692,14 @@ MaxSpareThreads      20
         AuthType gk-bearer
         Require gk-permission reports:read
         AuthzSendForbiddenOnFailure On
+    </Location>
+
+    # The seed's UserCreate model (Pydantic) as a JSON Schema: a POST of a
+    # new user is parsed and validated before it is proxied; an invalid
+    # one is answered 422 with the list of what is wrong (never the values
+    # themselves: one may be a password) and never reaches the backend.
+    <Location "/users">
+        GKValidateSchema "{WORK}/user_create.schema.json"
     </Location>
 
     # The seed's @limiter.limit("5/minute") on its login: at most
@@ -915,6 +934,28 @@ def expect_empty(resp):
     return None
 
 
+def expect_validation_errors(field, keyword, message, secret):
+    """A 422 problem+json whose errors[] has (field, keyword, message) and
+    nowhere the offending value."""
+    def check(resp):
+        if not resp.headers.get("Content-Type", "").startswith(
+                "application/problem+json"):
+            return "Content-Type is %r" % resp.headers.get("Content-Type")
+        if secret in resp.text:
+            return "the answer echoes the offending value"
+        try:
+            errs = resp.json().get("errors") or []
+        except ValueError:
+            return "the answer is not JSON"
+        want = {"instanceLocation": field, "keyword": keyword,
+                "message": message}
+        if not any(all(e.get(k) == v for k, v in want.items())
+                   for e in errs):
+            return "no error %r in %r" % (want, errs)
+        return None
+    return check
+
+
 def shorten(token):
     return "%s...%s" % (token[:16], token[-6:])
 
@@ -983,6 +1024,21 @@ STEPS = [
          note="Counted in access_checker, before authentication, in "
               "memcached: every child and thread of httpd, and every "
               "front end sharing the memcached, count in one counter."),
+    Step("Validation: a new user with a weak password (POST /users, the "
+         "seed's UserCreate as a JSON Schema)", "/users", method="POST",
+         headers={"Content-Type": "application/json"},
+         data=json.dumps(NEW_USER_WEAK), status=422,
+         check=expect_validation_errors("/password", "minLength",
+                                        "must be at least 12 characters",
+                                        NEW_USER_WEAK["password"]),
+         note="Parsed and validated by mod_gk_validate before the proxy: "
+              "the backend never sees it, and the answer never repeats "
+              "the password."),
+    Step("Validation: the same user with a good password", "/users",
+         method="POST", headers={"Content-Type": "application/json"},
+         data=json.dumps(NEW_USER), check=expect_backend(),
+         note="Valid: handed on to the backend as it was sent, framed "
+              "with a Content-Length."),
     Step("The token endpoint: %s logs in with a password (POST /token, "
          "the password grant)" % TOKEN_USER, "/token", method="POST",
          data={"grant_type": "password", "username": TOKEN_USER,
@@ -1025,7 +1081,9 @@ STEPS = [
 
 def curl_line(base, step):
     parts = ["curl -i"]
-    if step.data is not None:
+    if isinstance(step.data, str):
+        parts.append("--data-binary '%s'" % step.data)
+    elif step.data is not None:
         parts.append("-d '%s'" % "&".join("%s=%s" % kv
                                           for kv in step.data.items()))
     elif step.method != "GET":
@@ -1072,6 +1130,9 @@ def describe(resp):
     elif ctype.startswith("application/problem+json") and \
             resp.status_code == 429:
         lines.append("problem+json body: %s" % resp.text.strip())
+    elif ctype.startswith("application/problem+json") and \
+            resp.status_code == 422:
+        lines += describe_validation(resp)
     elif ctype.startswith("application/problem+json"):
         try:
             detail = resp.json().get("detail")
@@ -1086,6 +1147,20 @@ def describe(resp):
             lines.append("backend saw: " + (shown or "no identity headers"))
         except ValueError:
             pass
+    return lines
+
+
+def describe_validation(resp):
+    """mod_gk_validate's 422: the detail, then one line per error."""
+    try:
+        doc = resp.json()
+    except ValueError:
+        return ["body: %r" % resp.text[:200]]
+    lines = ["problem+json detail: %s" % doc.get("detail")]
+    for e in doc.get("errors") or []:
+        lines.append("error: %s %s (%s, schema %s)" % (
+            e.get("instanceLocation") or "/", e.get("message"),
+            e.get("keyword"), e.get("keywordLocation")))
     return lines
 
 
@@ -1264,7 +1339,9 @@ def password_in_logs():
             text = (WORK / name).read_text(errors="replace")
         except OSError:
             continue
-        if TOKEN_PASSWORD in text or "wrong-password" in text:
+        if TOKEN_PASSWORD in text or "wrong-password" in text or \
+                NEW_USER["password"] in text or \
+                NEW_USER_WEAK["password"] in text:
             found.append(name)
     return found
 
@@ -1371,7 +1448,8 @@ class Demo:
 
     def start(self):
         apache = find_apache()
-        for m in (MODULE, LOG_MODULE, HEADERS_MODULE, RATELIMIT_MODULE):
+        for m in (MODULE, LOG_MODULE, HEADERS_MODULE, RATELIMIT_MODULE,
+                  VALIDATE_MODULE):
             if not m.exists():
                 sys.exit("demo: %s not found; run `make demo` (it builds "
                          "the modules first) or `make`" % m)
@@ -1394,14 +1472,17 @@ class Demo:
             int(os.environ.get("DEMO_MEMCACHED_PORT", "8482")),
             avoid=(port, backend_port))
         secret, rsa_key, pub_pem = make_keys()
+        write_file(WORK / "user_create.schema.json", USER_SCHEMA.read_text(),
+                   0o644)
         tokens = make_tokens(secret, rsa_key, pub_pem)
         self.users = make_users()
         conf = WORK / "httpd.conf"
         conf.write_text(httpd_conf(port, backend_port, self.mc_port,
                                    module_dir(), self.users))
 
-        say("Gatekeeper demo: mod_gk_auth, mod_gk_log, mod_gk_headers and "
-            "mod_gk_ratelimit in front of an echo backend")
+        say("Gatekeeper demo: mod_gk_auth, mod_gk_log, mod_gk_headers, "
+            "mod_gk_ratelimit and mod_gk_validate in front of an echo "
+            "backend")
         say("  gateway  http://127.0.0.1:%d/   (httpd, %s)" % (port, conf))
         say("  backend  http://127.0.0.1:%d/   (docs/demo/backend.py)"
             % backend_port)

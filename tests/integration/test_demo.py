@@ -45,6 +45,14 @@ def test_gk_demo_001_walkthrough():
     out = p.stdout[at:at + 12000] if at >= 0 else p.stdout[-3000:]
     assert p.returncode == 0, out + p.stderr[-3000:]
     assert "Every step gave the expected answer." in p.stdout
+    # mod_gk_validate: the seed's UserCreate with a weak password is
+    # refused 422 with its errors, never echoing the password
+    weak = p.stdout.split("Validation: a new user with a weak password", 1)
+    assert len(weak) == 2, p.stdout[-3000:]
+    weak = weak[1].split("Validation: the same user", 1)[0]
+    assert "-> 422 Unprocessable Entity   ok" in weak, weak
+    assert "error: /password must be at least 12 characters (minLength" \
+        in weak, weak
     # mod_gk_log: every answer shows its correlation ID, and the backend
     # received the same one
     import re
