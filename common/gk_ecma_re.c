@@ -48,6 +48,7 @@
 #include <pcre2.h>
 
 #include "gk_ecma_re.h"
+#include "gk_http.h"
 
 /* Backtracking depth and heap (KiB) limits of the interpreter (the JIT
  * honours only the match limit, and its stack). */
@@ -180,12 +181,10 @@ static int peek(const tr_t *t, apr_size_t k)
     return t->i + k < t->len ? (unsigned char)t->src[t->i + k] : -1;
 }
 
+/* The value of hex digit c (peek's -1 included: not one), or -1. */
 static int hexval(int c)
 {
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
+    return c < 0 ? -1 : gk_http_hexval((unsigned char)c);
 }
 
 static int is_digit(int c)

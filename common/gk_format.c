@@ -27,7 +27,7 @@ static int is_alpha(int c)
 
 static int is_hex(int c)
 {
-    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    return gk_http_hexval((unsigned char)c) >= 0;
 }
 
 /* Character classes, one bit each: RFC 3986's unreserved and sub-delims,
@@ -235,8 +235,10 @@ static int is_ipv6(const char *s, apr_size_t len)
  *
  * Compared with Pydantic's EmailStr (the email-validator package), this
  * accepts, as RFC 5321 does, quoted local parts ("john doe"@example.com),
- * address literals (user@[192.0.2.1], user@[IPv6:2001:db8::1]) and
- * single-label domains (user@localhost), which EmailStr refuses; and
+ * address literals (user@[192.0.2.1], user@[IPv6:2001:db8::1]),
+ * single-label domains (user@localhost), special-use domains
+ * (user@printer.local) and numeric top labels (user@192.0.2.1), which
+ * EmailStr refuses; and
  * refuses internationalised addresses, which EmailStr accepts. Neither
  * looks the domain up.
  */

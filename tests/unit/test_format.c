@@ -82,6 +82,10 @@ START_TEST(email)
         {"joe.bloggs@[IPv6:::1]", 1},
         {"joe.bloggs@[ipv6:2001:db8::1]", 1},
         {"user@localhost", 1},
+        {"user@printer.local", 1},
+        {"user@host.test", 1},
+        {"user@example.123", 1},
+        {"user@192.0.2.1", 1},
         /* invalid */
         {"2962", 0},
         {"", 0},
