@@ -37,13 +37,11 @@ endif
 
 # Debian packages the build, the tests and the demo need (chromium: the
 # CORS test in a real browser, tests/integration/test_headers_cors_browser.py;
-# json-schema-test-suite: mod_gk_validate's conformance suite, draft 7;
-# libidn2: the A-labels of the hostname and email formats, gk_format.c).
+# json-schema-test-suite: mod_gk_validate's conformance suite, draft 7).
 DEB_PKGS := apache2 apache2-dev libssl-dev libjansson-dev libjwt-dev \
             libmemcached-dev memcached check pkg-config curl \
             python3-pytest python3-requests python3-jwt python3-cryptography \
-            libpsl-dev publicsuffix chromium libpcre2-dev json-schema-test-suite \
-            libidn2-dev
+            libpsl-dev publicsuffix chromium libpcre2-dev json-schema-test-suite
 
 HAVE_APXS := $(shell command -v $(APXS) 2>/dev/null)
 ifneq ($(HAVE_APXS),)
@@ -64,7 +62,7 @@ OPT      ?= -O2 -g
 CFLAGS_COMMON := $(OPT) -pipe -fPIC -fstack-protector-strong $(WARN) \
                  -I$(APR_INCLUDE) -I$(APU_INCLUDE) $(AP_CPPFLAGS) -Icommon
 LIBS     := -ljansson -ljwt -lmemcachedutil -lmemcached -lcrypto -lpthread -lpsl \
-            -lpcre2-8 -lidn2
+            -lpcre2-8
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
              -fno-omit-frame-pointer

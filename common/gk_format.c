@@ -8,8 +8,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <idn2.h>
-
 #include <apr_lib.h>
 
 #include "gk_format.h"
@@ -58,37 +56,105 @@ static const unsigned char CT[256] = {
 
 /*
  * An A-label (RFC 5890: "xn--" in any case, then Punycode) is valid when
- * libidn2 decodes it to a U-label that IDNA2008's registration rules
- * accept (RFC 5891 section 4.2: NFC, no DISALLOWED or unassigned code
- * point, no leading combining mark, no "--" in the 3rd and 4th
- * positions, the CONTEXTJ and CONTEXTO rules of RFC 5892, the Bidi rule
- * of RFC 5893) and that encodes back to the same label, case aside (so
- * "xn--abc-", which decodes to ASCII, is not one). libidn2 allocates and
- * frees with malloc; only labels starting "xn--" get here.
+ * what follows "xn--" is RFC 3492 Punycode that decodes, without
+ * overflow, to a label of at most 63 code points holding at least one
+ * non-ASCII code point, every one a Unicode scalar value (no surrogate,
+ * at most U+10FFFF). So "xn--X" (no Punycode) and "xn--abc-" (decodes to
+ * ASCII: not an A-label) fail. Punycode's variable-length integers have a
+ * single spelling, so a label that decodes is the encoding of what it
+ * decodes to (case aside: DNS names are case-insensitive). IDNA2008's
+ * code point and context rules (RFC 5892, 5893) are not checked here:
+ * they are the business of idn-hostname, an annotation.
  */
+enum {
+    PC_BASE = 36,
+    PC_TMIN = 1,
+    PC_TMAX = 26,
+    PC_SKEW = 38,
+    PC_DAMP = 700,
+    PC_BIAS = 72,
+    PC_N = 128
+};
+
+static apr_uint32_t pc_adapt(apr_uint32_t delta, apr_uint32_t npoints,
+                             int first)
+{
+    apr_uint32_t k = 0;
+
+    delta = first ? delta / PC_DAMP : delta / 2;
+    delta += delta / npoints;
+    while (delta > ((PC_BASE - PC_TMIN) * PC_TMAX) / 2) {
+        delta /= PC_BASE - PC_TMIN;
+        k += PC_BASE;
+    }
+    return k + (PC_BASE - PC_TMIN + 1) * delta / (delta + PC_SKEW);
+}
+
+static int pc_digit(unsigned char c)
+{
+    if (c >= 'a' && c <= 'z') {
+        return c - 'a';
+    }
+    if (c >= 'A' && c <= 'Z') {
+        return c - 'A';
+    }
+    if (c >= '0' && c <= '9') {
+        return c - '0' + 26;
+    }
+    return PC_BASE;
+}
+
 static int is_alabel(const char *s, apr_size_t n)
 {
-    char in[64];
-    char *u = NULL, *a = NULL;
-    apr_size_t k;
-    int ok;
+    const apr_uint32_t max = 0xFFFFFFFFu;
+    apr_uint32_t i = 0, bias = PC_BIAS, cp = PC_N, out;
+    apr_size_t in, b = 0, k;
 
-    if (n >= sizeof(in)) {
-        return 0;
-    }
-    /* DNS names are case-insensitive: "XN--BCHER-KVA" is "xn--bcher-kva"
-     * (Punycode would otherwise decode its basic letters upper case) */
+    s += 4; /* "xn--" */
+    n -= 4;
+    /* the basic code points: everything before the last '-' */
     for (k = 0; k < n; k++) {
-        in[k] = (char)apr_tolower(s[k]);
+        if (s[k] == '-') {
+            b = k;
+        }
     }
-    in[n] = 0;
-    ok = idn2_to_unicode_8z8z(in, &u, 0) == IDN2_OK
-         && idn2_register_u8((const uint8_t *)u, NULL, (uint8_t **)&a, 0)
-                == IDN2_OK
-         && strlen(a) == n && !strncasecmp(a, s, n);
-    idn2_free(u);
-    idn2_free(a);
-    return ok;
+    out = (apr_uint32_t)b;
+    in = b ? b + 1 : 0;
+    if (in >= n) {
+        return 0; /* nothing encoded: an ASCII label */
+    }
+    while (in < n) {
+        apr_uint32_t oldi = i, w = 1, t, kk;
+        for (kk = PC_BASE;; kk += PC_BASE) {
+            int d;
+            if (in >= n || (d = pc_digit((unsigned char)s[in++])) >= PC_BASE
+                || (apr_uint32_t)d > (max - i) / w) {
+                return 0;
+            }
+            i += (apr_uint32_t)d * w;
+            t = kk <= bias ? PC_TMIN
+                : kk >= bias + PC_TMAX ? PC_TMAX : kk - bias;
+            if ((apr_uint32_t)d < t) {
+                break;
+            }
+            if (w > max / (PC_BASE - t)) {
+                return 0;
+            }
+            w *= PC_BASE - t;
+        }
+        out++;
+        bias = pc_adapt(i - oldi, out, oldi == 0);
+        if (i / out > 0x10FFFF - cp) {
+            return 0;
+        }
+        cp += i / out;
+        i %= out;
+        if (out > 63 || (cp >= 0xD800 && cp <= 0xDFFF)) {
+            return 0;
+        }
+        i++;
+    }
+    return 1;
 }
 
 /*
@@ -97,7 +163,7 @@ static int is_alabel(const char *s, apr_size_t n)
  * hyphen (a label may start with a digit); at most 253 characters in all.
  * No trailing dot (that is DNS's spelling of a fully qualified name, not a
  * host name), no empty label, no underscore. A label starting "xn--" (any
- * case) must be a valid A-label (is_alabel).
+ * case) must be valid Punycode (is_alabel).
  */
 static int is_hostname(const char *s, apr_size_t len)
 {

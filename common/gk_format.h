@@ -1,10 +1,8 @@
 /*
  * JSON Schema "format" checks (issue 15): what mod_gk_validate asserts
  * with GKValidateFormats assert. Pure functions over bytes, any thread,
- * no pool (libidn2 mallocs and frees while it checks an "xn--" label).
- * Each accepts exactly the grammar documented at its definition in
- * gk_format.c (and in docs/mod_gk_validate.md, "Formats"). Linking
- * gk_format.o needs -lidn2.
+ * no allocation. Each accepts exactly the grammar documented at its
+ * definition in gk_format.c (and in docs/mod_gk_validate.md, "Formats").
  */
 #ifndef GK_FORMAT_H
 #define GK_FORMAT_H

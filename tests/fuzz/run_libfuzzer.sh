@@ -16,7 +16,7 @@ mkdir -p "$OUT/artifacts"
 CFLAGS=(-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined
         -fno-sanitize-recover=undefined
         -I/usr/include/apr-1.0 -D_GNU_SOURCE -DLINUX -D_REENTRANT -Icommon)
-LIBS=(-lapr-1 -laprutil-1 -ljansson -lcrypto -lpsl -lmemcachedutil -lmemcached -lpthread -lpcre2-8 -lidn2)
+LIBS=(-lapr-1 -laprutil-1 -ljansson -lcrypto -lpsl -lmemcachedutil -lmemcached -lpthread -lpcre2-8)
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 

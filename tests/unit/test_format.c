@@ -171,7 +171,7 @@ START_TEST(hostname)
         {"0", 1},
         {"EXAMPLE.COM", 1},
         {"a.b.c.d.e.f", 1},
-        /* A-labels: IDNA2008 through libidn2 */
+        /* A-labels: RFC 3492 Punycode of a non-ASCII label */
         {"xn--bcher-kva.example", 1},
         {"XN--BCHER-KVA.EXAMPLE", 1},
         {"xn--nw2a.xn--j6w193g", 1},
@@ -179,10 +179,14 @@ START_TEST(hostname)
         {"xn--X", 0},             /* not Punycode */
         {"xn--abc-", 0},          /* decodes to ASCII */
         {"xn--", 0},
-        {"xn--hello-zed", 0},     /* starts with a combining mark */
-        {"xn--l-fda", 0},         /* MIDDLE DOT without 'l' before */
-        {"xn--02b508i", 0},       /* ZERO WIDTH JOINER without virama */
-        {"xn--07jt112bpxg", 0},   /* DISALLOWED U+302E */
+        {"xn--mnchen-3ya", 1},    /* RFC 3492's examples decode */
+        {"xn--ls8h", 1},          /* U+1F4A9, beyond the BMP */
+        {"xn--99999999999", 0},   /* overflows */
+        {"xn--dn32g", 1},         /* U+10FFFF */
+        {"xn--en32g", 0},         /* U+110000: past Unicode */
+        {"xn--ib9b", 0},          /* U+D800: a surrogate */
+        {"xn--abc-9", 0},         /* the integer stops short */
+        {"xn--abc--", 0},         /* '-' is not a digit */
         {"ab--cd", 1},            /* not an A-label: RFC 1123 allows it */
         {"-a-host-name-that-starts-with--", 0},
         {"not_a_valid_host_name", 0},
