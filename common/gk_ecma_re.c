@@ -1067,8 +1067,8 @@ static matcher_t *thread_matcher(void)
     return m;
 }
 
-int gk_ecma_re_match(const gk_ecma_re_t *re, const char *subject,
-                     apr_size_t len)
+static int re_match(const gk_ecma_re_t *re, const char *subject,
+                    apr_size_t len, uint32_t options)
 {
     matcher_t *m = thread_matcher();
     apr_size_t limit = GK_ECMA_RE_MATCH_LIMIT;
@@ -1083,9 +1083,23 @@ int gk_ecma_re_match(const gk_ecma_re_t *re, const char *subject,
     }
     pcre2_set_match_limit(m->mc, (uint32_t)limit);
     rc = pcre2_match(re->code, (PCRE2_SPTR)(subject ? subject : ""),
-                     subject ? len : 0, 0, 0, m->md, m->mc);
+                     subject ? len : 0, 0, options, m->md, m->mc);
     if (rc >= 0) {
         return 1; /* 0: a match, the vector too small for its groups */
     }
     return rc == PCRE2_ERROR_NOMATCH ? 0 : -1;
+}
+
+int gk_ecma_re_match(const gk_ecma_re_t *re, const char *subject,
+                     apr_size_t len)
+{
+    return re_match(re, subject, len, 0);
+}
+
+int gk_ecma_re_match_utf8(const gk_ecma_re_t *re, const char *subject,
+                          apr_size_t len)
+{
+    /* PCRE2 would otherwise check the whole subject's UTF-8 at every
+     * call: most of the cost of a pattern over a long string */
+    return re_match(re, subject, len, PCRE2_NO_UTF_CHECK);
 }

@@ -61,4 +61,10 @@ const char *gk_ecma_re_compile(apr_pool_t *p, const char *pattern,
 int gk_ecma_re_match(const gk_ecma_re_t *re, const char *subject,
                      apr_size_t len);
 
+/* The same for a subject the caller knows to be valid UTF-8 (every string
+ * jansson parsed or made with json_string is): PCRE2 skips its own check
+ * of the subject. Invalid UTF-8 here is undefined behaviour. */
+int gk_ecma_re_match_utf8(const gk_ecma_re_t *re, const char *subject,
+                          apr_size_t len);
+
 #endif

@@ -130,7 +130,9 @@ typedef struct {
 
 /* Validate instance against sc. Leaf failures are reported for allOf,
  * properties, items and $ref; the applicator itself for anyOf, oneOf,
- * not and if. Returns res->valid. */
+ * not and if. Returns res->valid. Every string and member name of the
+ * instance must be valid UTF-8, as jansson's parser and json_string make
+ * them (never json_string_nocheck): patterns trust it. */
 int gk_schema_validate(const gk_schema_t *sc, const json_t *instance,
                        const gk_schema_opts_t *opts, apr_pool_t *p,
                        gk_schema_result_t *res);

@@ -585,7 +585,7 @@ static int v_string(vctx_t *c, const gk_schema_t *s, const json_t *j,
              plural(s->min_length, "character", "characters"));
     }
     if (s->kw & GK_KW_PATTERN) {
-        int m = gk_ecma_re_match(s->pattern, str, len);
+        int m = gk_ecma_re_match_utf8(s->pattern, str, len);
         if (m < 0) {
             fatal(c, ip, kp, "/pattern", "pattern",
                   "could not be checked against the pattern within its "
@@ -718,7 +718,7 @@ static int v_member(vctx_t *c, const gk_schema_t *s, const json_t *v,
         CHECK(sub(c, &pp->e, v, e, kp));
     }
     for (i = 0; i < s->n_pprops; i++) {
-        int m = gk_ecma_re_match(s->pprops[i].re, e->key, e->klen);
+        int m = gk_ecma_re_match_utf8(s->pprops[i].re, e->key, e->klen);
         if (m < 0) {
             fatal(c, e, kp, s->pprops[i].e.seg, "patternProperties",
                   "the property name could not be checked against the "
