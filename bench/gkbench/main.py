@@ -77,7 +77,9 @@ def main(doc):
     # BENCH_CG_SERVERS among BENCH_SERVERS (all: every server)
     servers = selected(every, SERVERS_SEL)
     names = set(CG_SERVERS)
-    cg_servers = [s for s in every if s.name in names or "all" in names]
+    cg_servers = [s for s in every
+                  if "all" in names or s.name in names
+                  or (s.family and s.family in names)]
     used = {"configs": every, "check": servers, "wrk": servers,
             "callgrind": cg_servers}.get(mode)
     if used is None:
