@@ -600,6 +600,11 @@ LoadModule gk_headers_module  {HEADERS_MODULE}
 LoadModule gk_ratelimit_module {RATELIMIT_MODULE}
 LoadModule gk_validate_module {VALIDATE_MODULE}
 
+# The revocation journal (logout below) where the serving processes can
+# append to it: beside the password file, which make_users() puts in a
+# directory of its own when they cannot reach build/demo/.
+GKAuthRevocationJournal "{users.parent}/revocations.journal"
+
 # One JSON object a request (ECS field names; tokens, cookies and secret
 # query values never appear), next to the classic access log.
 GKLog "{WORK}/access.json"
@@ -740,7 +745,7 @@ MaxSpareThreads      20
     # request is revoked. From then on every AuthType gk-bearer location
     # refuses it with 401 invalid_token until it expires. The denylist
     # lives in shared memory (GKAuthRevocationStore shm, the default) and
-    # in a journal under DefaultRuntimeDir, replayed at every start.
+    # in a journal (GKAuthRevocationJournal above), replayed at every start.
     <Location "/logout">
         SetHandler gk-revoke
         AuthType gk-bearer
