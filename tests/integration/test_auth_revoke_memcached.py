@@ -295,10 +295,16 @@ class TestRoundTrips:
         finally:
             p.stop()
 
+    def lookups(self):
+        """Round trips that look something up: a child that the MPM stops
+        in the meantime (idle-server maintenance) closes its connections
+        with a QUIT, which is a frame that waits but no request's."""
+        return sum(1 for _, b in self.proxy.batches() if b != ["QUIT"])
+
     def count(self, fn):
-        n0 = self.proxy.round_trips()
+        n0 = self.lookups()
         fn()
-        return self.proxy.round_trips() - n0
+        return self.lookups() - n0
 
     def test_gk_auth_147_01_one_round_trip(self, env, keys):
         u = marker()
@@ -331,7 +337,8 @@ class TestRoundTrips:
         assert not self.proxy.errors(), self.proxy.errors()[:3]
         # each round trip of a request is one multi-get: quiet gets and
         # one frame that waits
-        for _, batch in self.proxy.batches()[-n:]:
+        for batch in [b for _, b in self.proxy.batches()
+                      if b != ["QUIT"]][-n:]:
             assert batch[-1] in ("NOOP", "GETK", "GET"), batch
             assert all(op in ("GETKQ", "GETQ") for op in batch[:-1]), batch
             assert 2 <= len(batch) <= 4, batch
