@@ -36,6 +36,7 @@
 
 #include "gk_ap_logfns.h"
 #include "gk_http.h"
+#include "gk_json_out.h"
 #include "gk_reason.h"
 #include "gk_validate_private.h"
 #include "mod_gk_validate.h"
@@ -333,12 +334,53 @@ static int too_deep(json_t *v, int left)
     return 0;
 }
 
-/* The 422 answer: the errors in document order, never the values. */
+/* The "errors" member of the 422 body: the errors in document order,
+ * never the values (o: a gk_json_out_t, gk_problem.h). */
+static void write_errors(void *out, const char *name, const void *baton)
+{
+    gk_json_out_t *o = out;
+    const gk_schema_result_t *res = baton;
+    int i;
+
+    gk_json_arr_open(o, name);
+    for (i = 0; i < res->nerrors; i++) {
+        const gk_schema_error_t *e = &res->errors[i];
+        gk_json_obj_open(o, NULL);
+        gk_json_cstr(o, "instanceLocation", e->instance_location, 0);
+        gk_json_cstr(o, "keywordLocation", e->keyword_location, 0);
+        gk_json_cstr(o, "keyword", e->keyword, 0);
+        gk_json_cstr(o, "message", e->message, 0);
+        gk_json_close(o);
+    }
+    gk_json_close(o);
+}
+
+/* The most bytes write_errors takes: each string escaped at worst to six
+ * times its length, with its key, quotes and separators. */
+static apr_size_t errors_size(const gk_schema_result_t *res)
+{
+    apr_size_t n = 16;
+    int i;
+
+    for (i = 0; i < res->nerrors; i++) {
+        const gk_schema_error_t *e = &res->errors[i];
+        const char *f[4] = {e->instance_location, e->keyword_location,
+                            e->keyword, e->message};
+        int k;
+        n += 8;
+        for (k = 0; k < 4; k++) {
+            n += 24 + (f[k] ? 6 * strlen(f[k]) : 4);
+        }
+    }
+    return n;
+}
+
+/* The 422 answer. */
 static int invalid(const val_ctx_t *vc, const gk_schema_result_t *res)
 {
     request_rec *r = vc->r;
-    json_t *errors = json_array();
-    int i, status;
+    gk_schema_result_t *kept;
+    int status;
 
     if (res->match_limit_location) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, GKLOGNO(50013)
@@ -346,23 +388,16 @@ static int invalid(const val_ctx_t *vc, const gk_schema_result_t *res)
                       "a request body: refused (422)",
                       res->match_limit_location, vc->conf->schema->path);
     }
-    for (i = 0; i < res->nerrors; i++) {
-        const gk_schema_error_t *e = &res->errors[i];
-        json_array_append_new(
-            errors, json_pack("{s:s?,s:s?,s:s?,s:s?}", "instanceLocation",
-                              e->instance_location, "keywordLocation",
-                              e->keyword_location, "keyword", e->keyword,
-                              "message", e->message));
-    }
-    apr_pool_cleanup_register(r->pool, errors, decref_json,
-                              apr_pool_cleanup_null);
     status = refuse(vc, HTTP_UNPROCESSABLE_ENTITY, GK_REASON_INVALID_BODY,
                     apr_psprintf(r->pool, "the body does not match the "
                                  "schema (%s%d error%s)",
                                  res->truncated ? "the first " : "",
                                  res->nerrors, res->nerrors == 1 ? "" : "s"),
                     res->nerrors ? res->errors[0].keyword : NULL);
-    gk_ap_problem_set_extra(r, "errors", errors);
+    /* the errors live in r->pool; the result itself is the caller's */
+    kept = apr_pmemdup(r->pool, res, sizeof(*res));
+    gk_ap_problem_set_extra(r, "errors", write_errors, kept,
+                            errors_size(kept));
     return status;
 }
 

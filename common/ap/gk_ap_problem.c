@@ -22,7 +22,7 @@ typedef struct {
 static apr_bucket *problem_body(request_rec *r, const gk_ap_problem_t *rec,
                                 apr_bucket_alloc_t *ba)
 {
-    gk_problem_t pb;
+    gk_problem_t pb = {0};
     const char *body;
     apr_size_t len;
 
@@ -31,7 +31,9 @@ static apr_bucket *problem_body(request_rec *r, const gk_ap_problem_t *rec,
     pb.detail = rec->detail;
     pb.correlation_id = correlation_id_fn ? correlation_id_fn(r) : NULL;
     pb.extra_name = rec->extra_name;
-    pb.extra = rec->extra;
+    pb.extra_fn = rec->extra_fn;
+    pb.extra_baton = rec->extra_baton;
+    pb.extra_size = rec->extra_size;
     body = gk_problem_render(r->pool, &pb, &len);
     return apr_bucket_pool_create(body, len, r->pool, ba);
 }
@@ -106,17 +108,22 @@ void gk_ap_problem_set(request_rec *r, int status, gk_reason_e reason,
     rec->reason = reason;
     rec->detail = detail ? detail : gk_reason_text(reason);
     rec->extra_name = NULL;
-    rec->extra = NULL;
+    rec->extra_fn = NULL;
+    rec->extra_baton = NULL;
+    rec->extra_size = 0;
 }
 
 void gk_ap_problem_set_extra(request_rec *r, const char *name,
-                             const struct json_t *value)
+                             gk_problem_extra_fn *fn, const void *baton,
+                             apr_size_t size)
 {
     gk_ap_problem_t *rec = problem_slot ? problem_slot(r, 0) : NULL;
 
     if (rec && rec->status) {
         rec->extra_name = name;
-        rec->extra = value;
+        rec->extra_fn = fn;
+        rec->extra_baton = baton;
+        rec->extra_size = size;
     }
 }
 

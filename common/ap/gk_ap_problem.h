@@ -28,6 +28,7 @@
 
 #include "gk.h"
 #include "gk_ap_logfns.h"
+#include "gk_problem.h"
 #include "gk_reason.h"
 
 /* What a module records of the error it answers. A module's slot starts
@@ -36,10 +37,12 @@ typedef struct gk_ap_problem_t {
     int status;             /* 0: none recorded */
     gk_reason_e reason;     /* why: common/gk_reason.h */
     const char *detail;     /* the body's "detail" */
-    /* an extension member of the body (gk_problem_t's extra_name and
-     * extra), NULL: none; set by gk_ap_problem_set_extra */
+    /* an extension member of the body (gk_problem_t's extra_*), NULL:
+     * none; set by gk_ap_problem_set_extra */
     const char *extra_name;
-    const struct json_t *extra;
+    gk_problem_extra_fn *extra_fn;
+    const void *extra_baton;
+    apr_size_t extra_size;
 } gk_ap_problem_t;
 
 /* The module's slot for the record of r: with create, made if absent;
@@ -71,12 +74,13 @@ void gk_ap_problem_retrieve_fns(void);
 void gk_ap_problem_set(request_rec *r, int status, gk_reason_e reason,
                        const char *detail);
 
-/* After gk_ap_problem_set: the body also carries the member name with
- * value (an RFC 9457 extension member, such as "errors"). The value must
- * live as long as r (the caller holds a reference released by a cleanup
- * of r->pool). */
+/* After gk_ap_problem_set: the body also carries the member name (an
+ * RFC 9457 extension member, such as "errors"), written by fn with baton
+ * in at most size bytes (gk_problem.h). The baton must live as long as
+ * r. */
 void gk_ap_problem_set_extra(request_rec *r, const char *name,
-                             const struct json_t *value);
+                             gk_problem_extra_fn *fn, const void *baton,
+                             apr_size_t size);
 
 /* Forget the record: r is not answered with that error after all. */
 void gk_ap_problem_clear(request_rec *r);

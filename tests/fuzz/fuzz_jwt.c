@@ -213,7 +213,7 @@ static void use_claims(apr_pool_t *p, gk_verified_t *v)
     if (json_is_string(sub)) {
         apr_size_t len;
         gk_problem_t pb = {403, "Forbidden", NULL, json_string_value(sub),
-                           NULL, NULL};
+                           NULL, NULL, NULL, 0};
         (void)gk_http_quote(p, json_string_value(sub));
         (void)gk_problem_json(p, 403, "Forbidden", json_string_value(sub),
                               &len);

@@ -2,6 +2,7 @@
 #include <jansson.h>
 
 #include "gk_log.h"
+#include "gk_json_out.h"
 #include "gk_problem.h"
 #include "gk_test_core.h"
 
@@ -65,13 +66,14 @@ END_TEST
 
 START_TEST(problem_invalid_utf8)
 {
-    /* not UTF-8: the body must stay valid JSON (detail dropped) */
+    /* not UTF-8: the body stays valid JSON, each bad byte U+FFFD */
     apr_size_t len;
     const char *b = gk_problem_json(tp, 401, "Unauthorized", "bad \xff\xfe",
                                     &len);
     json_t *j = parse_body(b, len);
     ck_assert_int_eq(json_integer_value(json_object_get(j, "status")), 401);
-    ck_assert_ptr_null(json_object_get(j, "detail"));
+    ck_assert_str_eq(json_string_value(json_object_get(j, "detail")),
+                     "bad \xef\xbf\xbd\xef\xbf\xbd");
     json_decref(j);
 }
 END_TEST
@@ -81,7 +83,7 @@ END_TEST
 START_TEST(problem_correlation_uuid)
 {
     static const char id[] = "017f22e2-79b0-7cc3-98c4-dc0c0c07398f";
-    gk_problem_t pb = {401, "Unauthorized", "token has expired", id, NULL, NULL};
+    gk_problem_t pb = {401, "Unauthorized", "token has expired", id, NULL, NULL, NULL, 0};
     apr_size_t len;
     const char *b = gk_problem_render(tp, &pb, &len);
 
@@ -106,7 +108,7 @@ END_TEST
 START_TEST(problem_correlation_other)
 {
     gk_problem_t pb = {403, "Forbidden", "Insufficient permissions",
-                       "req-42.a_b:c", NULL, NULL};
+                       "req-42.a_b:c", NULL, NULL, NULL, 0};
     const char *b;
     apr_size_t len;
     json_t *j;
@@ -137,7 +139,7 @@ END_TEST
 START_TEST(problem_correlation_absent)
 {
     gk_problem_t pb = {400, "Bad Request", "malformed Bearer credentials",
-                       NULL, NULL, NULL};
+                       NULL, NULL, NULL, NULL, 0};
     apr_size_t len, len2;
     const char *b = gk_problem_render(tp, &pb, &len);
 
@@ -150,9 +152,17 @@ START_TEST(problem_correlation_absent)
     ck_assert_ptr_null(strstr(b, "correlation_id"));
     pb.correlation_id = "";
     ck_assert_str_eq(gk_problem_render(tp, &pb, &len), b);
-    /* not UTF-8: left out, the body stays valid JSON */
+    /* not UTF-8 (mod_gk_log never makes such an ID): repaired, the body
+     * stays valid JSON */
     pb.correlation_id = "id-\xff";
-    ck_assert_str_eq(gk_problem_render(tp, &pb, &len), b);
+    {
+        const char *c = gk_problem_render(tp, &pb, &len);
+        json_t *j = parse_body(c, len);
+        ck_assert_str_eq(json_string_value(json_object_get(j,
+                                                           "correlation_id")),
+                         "id-\xef\xbf\xbd");
+        json_decref(j);
+    }
 }
 END_TEST
 
@@ -181,29 +191,63 @@ static int enabled(void *baton, int level)
     return level <= threshold;
 }
 
-/* The extension member: after detail, before the correlation ID; the
- * caller's value is neither changed nor released. */
+/* The extension member: after detail, before the correlation ID, written
+ * by the caller's function into the room it announced. */
+static void write_errors(void *out, const char *name, const void *baton)
+{
+    gk_json_out_t *o = out;
+
+    gk_json_arr_open(o, name);
+    gk_json_obj_open(o, NULL);
+    gk_json_cstr(o, "instanceLocation", baton, 0);
+    gk_json_cstr(o, "keyword", "minLength", 0);
+    gk_json_close(o);
+    gk_json_close(o);
+}
+
 START_TEST(problem_extra_member)
 {
-    json_t *errors = json_pack("[{s:s,s:s}]", "instanceLocation",
-                               "/password", "keyword", "minLength");
-    gk_problem_t pb = {422, "Unprocessable Content", "Request body is invalid",
-                       "req-1", "errors", errors};
+    gk_problem_t pb = {0};
     apr_size_t len;
-    const char *b = gk_problem_render(tp, &pb, &len);
+    const char *b;
 
+    pb.status = 422;
+    pb.title = "Unprocessable Content";
+    pb.detail = "Request body is invalid";
+    pb.correlation_id = "req-1";
+    pb.extra_name = "errors";
+    pb.extra_fn = write_errors;
+    pb.extra_baton = "/pass\"word";
+    pb.extra_size = 80;
+    b = gk_problem_render(tp, &pb, &len);
     ck_assert_str_eq(b, "{\"type\":\"about:blank\",\"title\":"
                         "\"Unprocessable Content\",\"status\":422,"
                         "\"detail\":\"Request body is invalid\",\"errors\":"
-                        "[{\"instanceLocation\":\"/password\",\"keyword\":"
+                        "[{\"instanceLocation\":\"/pass\\\"word\",\"keyword\":"
                         "\"minLength\"}],\"correlation_id\":\"req-1\"}\n");
-    ck_assert_int_eq(errors->refcount, 1);
-    ck_assert_int_eq(json_array_size(errors), 1);
-    /* a name without a value, or none: no member */
-    pb.extra = NULL;
+    ck_assert_uint_eq(len, strlen(b));
+    /* a name without a function, or none: no member */
+    pb.extra_fn = NULL;
     b = gk_problem_render(tp, &pb, &len);
     ck_assert_ptr_null(strstr(b, "errors"));
-    json_decref(errors);
+}
+END_TEST
+
+/* The room is computed for the worst case: a detail of control
+ * characters (six bytes each once escaped) is never cut. */
+START_TEST(problem_worst_case_fits)
+{
+    char detail[1001];
+    apr_size_t len;
+    const char *b;
+    json_t *j;
+
+    memset(detail, 0x01, 1000);
+    detail[1000] = '\0';
+    b = gk_problem_json(tp, 400, "Bad Request", detail, &len);
+    j = parse_body(b, len);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "detail")), detail);
+    json_decref(j);
 }
 END_TEST
 
@@ -256,6 +300,7 @@ static Suite *suite(void)
     tcase_add_test(tc, problem_correlation_other);
     tcase_add_test(tc, problem_correlation_absent);
     tcase_add_test(tc, problem_extra_member);
+    tcase_add_test(tc, problem_worst_case_fits);
     tcase_add_test(tc, log_sink);
     suite_add_tcase(s, tc);
     return s;
