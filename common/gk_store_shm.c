@@ -341,6 +341,40 @@ static void slot_put(shm_store_t *t, apr_uint32_t j, apr_uint64_t h,
     t->tags[j].expires = expires;
 }
 
+/* The slot of key, under the lock: hash it, take the lock, probe. 1 with
+ * the lock held (*h, *j: its slot or NONE, *reuse: the first expired or
+ * empty slot on the way or NONE), 0 for a refused key or a lock that
+ * failed (not held). */
+static int find_locked(shm_store_t *t, const void *key, apr_size_t klen,
+                       apr_int64_t now, apr_uint64_t *h, apr_uint32_t *j,
+                       apr_uint32_t *reuse)
+{
+    if (!key_ok(key, klen)) {
+        return 0;
+    }
+    *h = key_hash(t, key, klen);
+    if (!table_lock(t)) {
+        return 0;
+    }
+    *j = probe_find(t, *h, key, klen, now, reuse);
+    return 1;
+}
+
+/* A new entry where find_locked found room (its own expired slot j, else
+ * reuse), or GK_STORE_FULL (counted) when the probe had none. */
+static gk_store_result_e insert(shm_store_t *t, apr_uint32_t j,
+                                apr_uint32_t reuse, apr_uint64_t h,
+                                const void *key, apr_size_t klen,
+                                apr_uint64_t value, apr_int64_t exp)
+{
+    if (j == NONE && reuse == NONE) {
+        t->hdr->full++;
+        return GK_STORE_FULL;
+    }
+    slot_put(t, j != NONE ? j : reuse, h, key, klen, value, exp);
+    return GK_STORE_OK;
+}
+
 /* incr (down = 0) and decr (down = 1): see gk_store.h. */
 static gk_store_result_e shm_count(gk_store_t *s, const void *key,
                                    apr_size_t klen, apr_uint64_t delta,
@@ -354,14 +388,10 @@ static gk_store_result_e shm_count(gk_store_t *s, const void *key,
     apr_uint32_t j, reuse;
     gk_store_result_e rc = GK_STORE_OK;
 
-    if (!key_ok(key, klen) || exp == SLOT_EMPTY) {
+    if (exp == SLOT_EMPTY
+        || !find_locked(t, key, klen, now, &h, &j, &reuse)) {
         return GK_STORE_ERROR;
     }
-    h = key_hash(t, key, klen);
-    if (!table_lock(t)) {
-        return GK_STORE_ERROR;
-    }
-    j = probe_find(t, h, key, klen, now, &reuse);
     if (j != NONE && slot_live(t, j, now)) {
         v = t->recs[j].value;
         if (down) {
@@ -372,14 +402,9 @@ static gk_store_result_e shm_count(gk_store_t *s, const void *key,
         }
         t->recs[j].value = v;
     }
-    else if (j != NONE || reuse != NONE) {
-        v = initial;
-        slot_put(t, j != NONE ? j : reuse, h, key, klen, v, exp);
-    }
     else {
-        t->hdr->full++;
-        rc = GK_STORE_FULL;
-        v = 0;
+        v = initial;
+        rc = insert(t, j, reuse, h, key, klen, v, exp);
     }
     table_unlock(t);
     if (rc == GK_STORE_OK) {
@@ -422,14 +447,10 @@ static gk_store_result_e shm_write(gk_store_t *s, const void *key,
     apr_uint32_t j, reuse;
     gk_store_result_e rc = GK_STORE_OK;
 
-    if (!key_ok(key, klen) || exp == SLOT_EMPTY) {
+    if (exp == SLOT_EMPTY
+        || !find_locked(t, key, klen, now, &h, &j, &reuse)) {
         return GK_STORE_ERROR;
     }
-    h = key_hash(t, key, klen);
-    if (!table_lock(t)) {
-        return GK_STORE_ERROR;
-    }
-    j = probe_find(t, h, key, klen, now, &reuse);
     if (j != NONE && slot_live(t, j, now)) {
         if (replace) {
             raise_horizon(t, exp);
@@ -440,12 +461,8 @@ static gk_store_result_e shm_write(gk_store_t *s, const void *key,
             rc = GK_STORE_EXISTS;
         }
     }
-    else if (j != NONE || reuse != NONE) {
-        slot_put(t, j != NONE ? j : reuse, h, key, klen, value, exp);
-    }
     else {
-        t->hdr->full++;
-        rc = GK_STORE_FULL;
+        rc = insert(t, j, reuse, h, key, klen, value, exp);
     }
     table_unlock(t);
     return rc;
@@ -469,14 +486,9 @@ static gk_store_result_e shm_get(gk_store_t *s, const void *key,
     apr_uint32_t j, reuse;
     gk_store_result_e rc = GK_STORE_NOT_FOUND;
 
-    if (!key_ok(key, klen)) {
+    if (!find_locked(t, key, klen, now, &h, &j, &reuse)) {
         return GK_STORE_ERROR;
     }
-    h = key_hash(t, key, klen);
-    if (!table_lock(t)) {
-        return GK_STORE_ERROR;
-    }
-    j = probe_find(t, h, key, klen, now, &reuse);
     if (j != NONE && slot_live(t, j, now)) {
         v = t->recs[j].value;
         rc = GK_STORE_OK;
