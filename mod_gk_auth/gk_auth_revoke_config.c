@@ -49,23 +49,13 @@ static gk_auth_srv_conf_t *srv_conf(cmd_parms *cmd)
     return ap_get_module_config(cmd->server->module_config, &gk_auth_module);
 }
 
-/* The store, its journal and its key are the whole server's. */
-static const char *main_server_only(cmd_parms *cmd)
-{
-    if (cmd->server->is_virtual) {
-        return gk_ap_cmd_error(cmd, "applies to the whole server: not in "
-                               "<VirtualHost>");
-    }
-    return NULL;
-}
-
 /* ---- the directives ----------------------------------------------------- */
 
 const char *gk_auth_set_revocation_store(cmd_parms *cmd, void *dc, int argc,
                                          char *const argv[])
 {
     gk_auth_srv_conf_t *c = srv_conf(cmd);
-    const char *e = main_server_only(cmd);
+    const char *e = gk_ap_main_server_only(cmd);
 
     if (e || (e = gk_ap_store_parse(cmd, argc, argv, GK_AUTH_RV_SHM_MIN,
                                     GK_AUTH_RV_SHM_MAX, "ENTRIES",
@@ -79,7 +69,7 @@ const char *gk_auth_set_revocation_store(cmd_parms *cmd, void *dc, int argc,
 const char *gk_auth_set_revocation_timeout(cmd_parms *cmd, void *dc,
                                            const char *arg)
 {
-    const char *e = main_server_only(cmd);
+    const char *e = gk_ap_main_server_only(cmd);
 
     if (e) {
         return e;
@@ -104,7 +94,7 @@ const char *gk_auth_set_revocation_on_error(cmd_parms *cmd, void *dc,
 const char *gk_auth_set_revocation_journal(cmd_parms *cmd, void *dc,
                                            const char *arg)
 {
-    const char *e = main_server_only(cmd), *path;
+    const char *e = gk_ap_main_server_only(cmd), *path;
 
     if (e) {
         return e;
@@ -122,7 +112,7 @@ const char *gk_auth_set_revocation_journal(cmd_parms *cmd, void *dc,
 const char *gk_auth_set_revocation_secret(cmd_parms *cmd, void *dc,
                                           const char *arg)
 {
-    const char *e = main_server_only(cmd), *secret = NULL;
+    const char *e = gk_ap_main_server_only(cmd), *secret = NULL;
     unsigned char md[EVP_MAX_MD_SIZE], *key;
     unsigned int mdlen = 0;
     apr_size_t len = 0;

@@ -354,20 +354,11 @@ static const char *set_on_error(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
-static const char *main_server_only(cmd_parms *cmd)
-{
-    if (cmd->server->is_virtual) {
-        return gk_ap_cmd_error(cmd, "applies to the whole server: not in "
-                               "<VirtualHost>");
-    }
-    return NULL;
-}
-
 static const char *set_store(cmd_parms *cmd, void *dc, int argc,
                              char *const argv[])
 {
     gk_rl_srv_conf_t *c = srv_conf(cmd);
-    const char *e = main_server_only(cmd);
+    const char *e = gk_ap_main_server_only(cmd);
 
     if (e || (e = gk_ap_store_parse(cmd, argc, argv, GK_RATELIMIT_SHM_MIN,
                                     GK_RATELIMIT_SHM_MAX, "COUNTERS",
@@ -381,7 +372,7 @@ static const char *set_store(cmd_parms *cmd, void *dc, int argc,
 
 static const char *set_timeout(cmd_parms *cmd, void *dc, const char *arg)
 {
-    const char *e = main_server_only(cmd);
+    const char *e = gk_ap_main_server_only(cmd);
 
     if (e) {
         return e;
@@ -410,7 +401,7 @@ int gk_rl_check_config(apr_pool_t *pconf, apr_pool_t *plog,
 static const char *set_secret(cmd_parms *cmd, void *dc, const char *arg)
 {
     gk_rl_srv_conf_t *c = srv_conf(cmd);
-    const char *e = main_server_only(cmd), *secret = NULL;
+    const char *e = gk_ap_main_server_only(cmd), *secret = NULL;
     unsigned char *key;
     apr_size_t len = 0;
 

@@ -65,6 +65,10 @@ int gk_ap_once_per(volatile apr_uint32_t *last, apr_uint32_t interval);
 const char *gk_ap_cmd_error(cmd_parms *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* NULL in the main server's configuration; in a <VirtualHost>, the error
+ * of a directive that applies to the whole server. */
+const char *gk_ap_main_server_only(cmd_parms *cmd);
+
 /* A whole number within [min, max], or an error naming the directive. */
 /* One keyword a directive takes and the value it stands for; a list of
  * them ends with a NULL name. */

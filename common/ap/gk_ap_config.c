@@ -16,6 +16,15 @@ const char *gk_ap_cmd_error(cmd_parms *cmd, const char *fmt, ...)
     return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", msg, NULL);
 }
 
+const char *gk_ap_main_server_only(cmd_parms *cmd)
+{
+    if (cmd->server->is_virtual) {
+        return gk_ap_cmd_error(cmd, "applies to the whole server: not in "
+                               "<VirtualHost>");
+    }
+    return NULL;
+}
+
 int gk_ap_keyword(const char *arg, const gk_ap_keyword_t *words, int *out)
 {
     for (; words->name; words++) {
